@@ -1,0 +1,16 @@
+package io.cairn.api.clock;
+
+/**
+ * Physical time source. Everything in Cairn that needs wall-clock time asks a {@code Clock},
+ * never {@link System#currentTimeMillis()} directly, so tests and the deterministic simulation
+ * can move time by hand (including backwards).
+ */
+public interface Clock {
+    /** Milliseconds since the Unix epoch, as this clock sees them. May go backwards. */
+    long currentTimeMillis();
+
+    /** Monotonic nanoseconds for measuring elapsed time (never for timestamps that are stored). */
+    long nanoTime();
+
+    Clock SYSTEM = new SystemClock();
+}
