@@ -1,0 +1,92 @@
+package io.cairn.cli;
+
+import io.cairn.server.CairnServer;
+import io.cairn.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run a Cairn node that speaks the Redis protocol.",
+                "Settings come from defaults < --config YAML < flags < CAIRN_* environment variables."})
+final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "YAML file with settings (same keys as the flags).")
+    Path configFile;
+
+    @Option(names = "--node-id", description = "Node name or 40-hex id (default: random, kept in --data-dir).")
+    String nodeId;
+
+    @Option(names = "--bind", description = "Address to listen on (default 127.0.0.1).")
+    String bind;
+
+    @Option(names = "--port", description = "RESP port (default 6380; 0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--data-dir", description = "Directory for data (required for rocksdb).")
+    Path dataDir;
+
+    @Option(names = "--storage", description = "Storage engine: memory (default) or rocksdb.")
+    String storage;
+
+    @Option(names = "--storage-option", description = "Engine setting key=value, passed through (repeatable).")
+    List<String> storageOptions = new ArrayList<>();
+
+    @Option(names = "--partitions", description = "Partitions (fixed at creation; default 16).")
+    Integer partitions;
+
+    @Option(names = "--requirepass", description = "Password clients must AUTH with.")
+    String requirePass;
+
+    @Option(names = {"-s", "--set"}, description = "Any other setting key=value (e.g. maxclients=100) (repeatable).")
+    List<String> settings = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        CairnServer server;
+        try {
+            server = CairnServer.start(load());
+        } catch (IllegalArgumentException e) {
+            System.err.println("cairn server: " + e.getMessage());
+            return 1;
+        }
+        System.out.println("cairn " + CairnServer.VERSION + " node " + server.nodeId() + " ready on "
+                + server.config().string("bind") + ":" + server.port());
+        ShutdownSignals.closeOnTermination(server);
+        server.awaitTermination();
+        System.out.println("cairn server stopped");
+        return 0;
+    }
+
+    ServerConfig load() {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String kv : settings) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--set expects key=value, got '" + kv + "'");
+            }
+            flags.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        putIf(flags, "node-id", nodeId);
+        putIf(flags, "bind", bind);
+        putIf(flags, "port", port);
+        putIf(flags, "data-dir", dataDir);
+        putIf(flags, "storage", storage);
+        putIf(flags, "partitions", partitions);
+        putIf(flags, "requirepass", requirePass);
+        ServerConfig config = ServerConfig.load(configFile, flags, storageOptions, System.getenv());
+        System.out.println("effective configuration:");
+        config.effective().forEach((k, v) -> System.out.println("  " + k + ": " + v));
+        return config;
+    }
+
+    private static void putIf(Map<String, String> flags, String key, Object value) {
+        if (value != null) {
+            flags.put(key, value.toString());
+        }
+    }
+}

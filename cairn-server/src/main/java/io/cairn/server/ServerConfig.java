@@ -1,0 +1,225 @@
+package io.cairn.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A node's effective configuration: defaults, overridden by a YAML file, overridden by command-line
+ * flags, overridden by {@code CAIRN_*} environment variables (the order operators expect from
+ * twelve-factor deployments: the environment wins).
+ *
+ * <p>Every setting has one kebab-case key, the same in all three sources: YAML {@code port: 6381},
+ * flag {@code --port 6381}, environment {@code CAIRN_PORT=6381}. Storage options are a map: YAML
+ * {@code storage-options: {rocksdb.max_open_files: 512}}, flag {@code --storage-option k=v}
+ * (repeatable), environment {@code CAIRN_STORAGE_OPTIONS="k=v,k2=v2"}. Unknown keys are refused
+ * with the list of known ones, so a typo never silently falls back to a default.
+ */
+public final class ServerConfig {
+    public static final String STORAGE_OPTIONS = "storage-options";
+
+    /** Known scalar keys with their defaults (null = no default). Order is the print order. */
+    static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("node-id", null);
+        d.put("bind", "127.0.0.1");
+        d.put("port", "6380");
+        d.put("data-dir", null);
+        d.put("storage", "memory");
+        d.put("partitions", "16");
+        d.put("maxclients", "10000");
+        d.put("proto-max-bulk-len", String.valueOf(512L * 1024 * 1024));
+        d.put("max-multibulk-len", String.valueOf(1024 * 1024));
+        d.put("client-query-buffer-limit", String.valueOf(1024L * 1024 * 1024));
+        d.put("client-output-buffer-limit", String.valueOf(256L * 1024 * 1024));
+        d.put("timeout", "0");
+        d.put("protected-mode", "yes");
+        d.put("requirepass", null);
+        d.put("io-threads", "0");
+        d.put("expiry.active.interval-ms", "100");
+        d.put("expiry.active.batch", "200");
+        d.put("hlc.max-offset-ms", "500");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    private final Map<String, String> values;
+    private final Map<String, String> storageOptions;
+
+    private ServerConfig(Map<String, String> values, Map<String, String> storageOptions) {
+        this.values = values;
+        this.storageOptions = storageOptions;
+    }
+
+    /**
+     * Builds the effective configuration.
+     *
+     * @param yamlFile       optional YAML file (null = none)
+     * @param flags          flags given on the command line, by key (only those given)
+     * @param flagStorageOptions {@code --storage-option} values, each {@code key=value}
+     * @param env            the process environment (only {@code CAIRN_*} entries are read)
+     */
+    public static ServerConfig load(Path yamlFile, Map<String, String> flags, Iterable<String> flagStorageOptions,
+                                    Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+        Map<String, String> storage = new TreeMap<>();
+        if (yamlFile != null) {
+            readYaml(yamlFile, values, storage);
+        }
+        for (Map.Entry<String, String> e : flags.entrySet()) {
+            set(values, e.getKey(), e.getValue(), "flag --" + e.getKey());
+        }
+        for (String kv : flagStorageOptions) {
+            putOption(storage, kv, "--storage-option");
+        }
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String name = e.getKey();
+            if (!name.startsWith("CAIRN_") || name.equals("CAIRN_JAVA_OPTS")) {
+                continue;
+            }
+            if (name.equals("CAIRN_STORAGE_OPTIONS")) {
+                for (String kv : e.getValue().split(",")) {
+                    if (!kv.isBlank()) {
+                        putOption(storage, kv.trim(), "CAIRN_STORAGE_OPTIONS");
+                    }
+                }
+                continue;
+            }
+            set(values, envToKey(name), e.getValue(), "environment " + name);
+        }
+        ServerConfig config = new ServerConfig(values, storage);
+        config.validate();
+        return config;
+    }
+
+    /** {@code CAIRN_EXPIRY_ACTIVE_BATCH} → {@code expiry.active.batch}; matched against known keys. */
+    static String envToKey(String envName) {
+        String wanted = envName.substring("CAIRN_".length()).toLowerCase(Locale.ROOT);
+        for (String key : DEFAULTS.keySet()) {
+            if (key.replace('-', '_').replace('.', '_').equals(wanted)) {
+                return key;
+            }
+        }
+        throw new IllegalArgumentException("unknown setting in environment CAIRN_" + wanted.toUpperCase(Locale.ROOT)
+                + "; known settings: " + DEFAULTS.keySet());
+    }
+
+    private static void readYaml(Path file, Map<String, String> values, Map<String, String> storage) {
+        Map<?, ?> tree;
+        try {
+            tree = new ObjectMapper(new YAMLFactory()).readValue(Files.readAllBytes(file), Map.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        if (tree == null) {
+            return;
+        }
+        for (Map.Entry<?, ?> e : tree.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (key.equals(STORAGE_OPTIONS)) {
+                if (!(e.getValue() instanceof Map<?, ?> m)) {
+                    throw new IllegalArgumentException(file + ": " + STORAGE_OPTIONS + " must be a map");
+                }
+                m.forEach((k, v) -> storage.put(String.valueOf(k), String.valueOf(v)));
+            } else if (e.getValue() instanceof Map<?, ?> || e.getValue() instanceof Iterable<?>) {
+                throw new IllegalArgumentException(file + ": setting '" + key + "' must be a scalar");
+            } else {
+                set(values, key, e.getValue() == null ? null : String.valueOf(e.getValue()), file.toString());
+            }
+        }
+    }
+
+    private static void set(Map<String, String> values, String key, String value, String source) {
+        if (!DEFAULTS.containsKey(key)) {
+            throw new IllegalArgumentException("unknown setting '" + key + "' (from " + source + "); known settings: "
+                    + DEFAULTS.keySet() + " and " + STORAGE_OPTIONS);
+        }
+        values.put(key, value);
+    }
+
+    private static void putOption(Map<String, String> storage, String kv, String source) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException(source + " expects key=value, got '" + kv + "'");
+        }
+        storage.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+
+    private void validate() {
+        int port = intValue("port");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+        }
+        int partitions = intValue("partitions");
+        if (partitions < 1 || partitions > 16384) {
+            throw new IllegalArgumentException("partitions must be in 1..16384, got " + partitions);
+        }
+        if (!Set.of("memory", "rocksdb").contains(string("storage"))) {
+            throw new IllegalArgumentException("storage must be memory or rocksdb, got '" + string("storage") + "'");
+        }
+        if (string("storage").equals("rocksdb") && string("data-dir") == null) {
+            throw new IllegalArgumentException("storage rocksdb needs --data-dir");
+        }
+        bool("protected-mode");
+        for (String key : DEFAULTS.keySet()) {
+            if (DEFAULTS.get(key) != null && DEFAULTS.get(key).chars().allMatch(Character::isDigit)) {
+                if (longValue(key) < 0) {
+                    throw new IllegalArgumentException(key + " must not be negative");
+                }
+            }
+        }
+    }
+
+    public String string(String key) {
+        if (!DEFAULTS.containsKey(key)) {
+            throw new IllegalArgumentException("unknown setting " + key);
+        }
+        return values.get(key);
+    }
+
+    public long longValue(String key) {
+        String v = string(key);
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException("setting " + key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    public int intValue(String key) {
+        long v = longValue(key);
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+            throw new IllegalArgumentException("setting " + key + " is out of range: " + v);
+        }
+        return (int) v;
+    }
+
+    public boolean bool(String key) {
+        String v = string(key).trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "yes", "true", "on", "1" -> true;
+            case "no", "false", "off", "0" -> false;
+            default -> throw new IllegalArgumentException("setting " + key + " must be yes or no, got '" + v + "'");
+        };
+    }
+
+    public Map<String, String> storageOptions() {
+        return java.util.Collections.unmodifiableMap(storageOptions);
+    }
+
+    /** Effective settings, for printing at start and for CONFIG GET (requirepass masked). */
+    public Map<String, String> effective() {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> out.put(k, k.equals("requirepass") && v != null ? "********" : v == null ? "" : v));
+        storageOptions.forEach((k, v) -> out.put(STORAGE_OPTIONS + "." + k, v));
+        return out;
+    }
+}
