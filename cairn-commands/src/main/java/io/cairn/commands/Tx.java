@@ -63,6 +63,12 @@ final class Tx {
     void put(int partition, byte[] key, byte[] value, long expireAtMillis) {
         assert version > 0 : "writes need a positive HLC version, got " + version;
         assert storable(key) && value.length <= limits.maxValueBytes() : "caller validates sizes first";
+        if (expireAtMillis != Record.NO_EXPIRY && expireAtMillis <= nowMillis) {
+            // Redis's checkAlreadyExpired: a write whose expiry is already past deletes the key
+            // instead of storing a record nobody can read (and DBSIZE would still count).
+            delete(partition, key);
+            return;
+        }
         buffer(partition, key, Record.value(value, version, expireAtMillis));
     }
 

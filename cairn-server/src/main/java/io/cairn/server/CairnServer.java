@@ -2,6 +2,7 @@ package io.cairn.server;
 
 import io.cairn.api.clock.Clock;
 import io.cairn.api.clock.HybridLogicalClock;
+import io.cairn.commands.CommandExecutor;
 import io.cairn.commands.DataCommands;
 import io.cairn.commands.LocalCommandService;
 import io.cairn.resp.ClusterView;
@@ -53,9 +54,9 @@ public final class CairnServer implements AutoCloseable {
         try {
             Clock clock = Clock.SYSTEM;
             HybridLogicalClock hlc = new HybridLogicalClock(clock, config.longValue("hlc.max-offset-ms"));
-            this.service = new LocalCommandService(engine, config.intValue("partitions"), clock, hlc,
-                    new LocalCommandService.Options(config.longValue("expiry.active.interval-ms"),
-                            config.intValue("expiry.active.batch")));
+            CommandExecutor executor = new CommandExecutor(engine, config.intValue("partitions"),
+                    CommandExecutor.Settings.from(config.values()));
+            this.service = new LocalCommandService(executor, clock, hlc, LocalCommandService.Options.from(config.values()));
             this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
             resp.start();
         } catch (RuntimeException | InterruptedException e) {

@@ -48,6 +48,10 @@ public final class ServerConfig {
         d.put("expiry.active.interval-ms", "100");
         d.put("expiry.active.batch", "200");
         d.put("hlc.max-offset-ms", "500");
+        d.put("scan.cursor-table.max-entries", "4096");
+        d.put("scan.cursor-table.max-bytes", String.valueOf(32L * 1024 * 1024));
+        d.put("scan.max-count", "100000");
+        d.put("keys.max-results", "1000000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -209,6 +213,17 @@ public final class ServerConfig {
             case "no", "false", "off", "0" -> false;
             default -> throw new IllegalArgumentException("setting " + key + " must be yes or no, got '" + v + "'");
         };
+    }
+
+    /** Scalar settings as given or defaulted (nulls omitted), for modules that read their own keys. */
+    public Map<String, String> values() {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (v != null) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     public Map<String, String> storageOptions() {
