@@ -1,0 +1,378 @@
+package io.cairn.raft;
+
+import io.cairn.api.reply.Reply;
+import io.cairn.commands.CommandExecutor;
+import io.cairn.raft.codec.Command;
+import io.cairn.raft.codec.CommandCodec;
+import io.cairn.raft.codec.CorruptEntryException;
+import io.cairn.raft.codec.ReplyCodec;
+import io.cairn.storage.StorageEngine;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.apache.ratis.io.MD5Hash;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicated state of one partition: one instance per Raft group. Every replica applies the
+ * committed entries of the group, in log order, through a {@link CommandExecutor} shared by all
+ * groups of the node over the node's one {@link StorageEngine}; each instance only touches its
+ * own partition's range (checked per command, see {@link KeyRouter}).
+ *
+ * <p>Determinism: an entry's commands carry their {@code nowMillis} and {@code version}, chosen
+ * by whichever node proposed them. Two nodes may propose to one group with slightly different
+ * clocks, so the machine clamps both to never go backwards in log order: {@code now =
+ * max(now, lastNow)} and {@code version = max(version, lastVersion + 1)}. The clamps depend only
+ * on the log prefix, so every replica computes the same values; both are saved in snapshots.
+ *
+ * <p>Isolation: applies (writes) hold this partition's write lock, queries (linearizable reads
+ * after a ReadIndex) its read lock, so a read sees a whole command or EXEC block or none of it.
+ *
+ * <p>Failures: an entry that does not decode gets an error reply per entry on every replica
+ * alike (a poison entry must not stop every replica of the group); any other exception during
+ * apply (engine closed, disk failure) propagates and stops this group on this server, since
+ * carrying on would leave the replica behind its applied index.
+ *
+ * <p>Snapshots: {@link StorageEngine#snapshot} of the partition, packed into one file named by
+ * {@link SimpleStateMachineStorage} after the applied term-index. On startup and after a snapshot
+ * is installed from the leader the partition is replaced by the latest snapshot (or emptied if
+ * there is none) and Ratis replays the log after it, so a durable engine that already holds later
+ * writes does not apply them twice.
+ */
+public final class PartitionStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+    static final Reply.Error CORRUPT_ENTRY = Reply.err("corrupt replicated entry");
+    static final Reply.Error WRONG_PARTITION = Reply.error("CROSSSLOT Keys in request don't hash to the same slot");
+    static final Reply.Error NOT_IN_LOG = Reply.err("command kind not allowed here");
+
+    private final int partition;
+    private final CommandExecutor executor;
+    private final StorageEngine engine;
+    private final KeyRouter router;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+    // Guarded by lock (written under the write lock only).
+    private long lastNow;
+    private long lastVersion;
+
+    private final AtomicLong appliedEntries = new AtomicLong();
+    private final AtomicLong appliedCommands = new AtomicLong();
+    private final AtomicLong snapshotsTaken = new AtomicLong();
+    private final AtomicLong snapshotsLoaded = new AtomicLong();
+
+    public PartitionStateMachine(int partition, CommandExecutor executor) {
+        if (partition < 0 || partition >= executor.partitions()) {
+            throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (executor.partitions() - 1));
+        }
+        this.partition = partition;
+        this.executor = executor;
+        this.engine = executor.engine();
+        this.router = new KeyRouter(executor.partitions());
+    }
+
+    public int partition() {
+        return partition;
+    }
+
+    /** Entries applied by this instance since it started (not counting snapshot loads). */
+    public long appliedEntries() {
+        return appliedEntries.get();
+    }
+
+    public long appliedCommands() {
+        return appliedCommands.get();
+    }
+
+    public long snapshotsTaken() {
+        return snapshotsTaken.get();
+    }
+
+    /** Snapshots loaded at startup or installed from the leader. */
+    public long snapshotsLoaded() {
+        return snapshotsLoaded.get();
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        getLifeCycle().startAndTransition(() -> {
+            super.initialize(server, groupId, raftStorage);
+            storage.init(raftStorage);
+            loadLatest();
+        });
+    }
+
+    /**
+     * Ratis pauses the machine before it replaces the snapshot files with one installed from the
+     * leader, and checks the PAUSED state before {@link #reinitialize()}.
+     */
+    @Override
+    public synchronized void pause() {
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            return;
+        }
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+
+    /** Called after a snapshot was installed from the leader: replace the partition with it. */
+    @Override
+    public synchronized void reinitialize() throws IOException {
+        loadLatest();
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    private void loadLatest() throws IOException {
+        SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+        lock.writeLock().lock();
+        try {
+            if (snapshot == null) {
+                // Ratis replays the whole log: start from nothing, whatever a durable engine holds.
+                engine.dropPartition(partition);
+                lastNow = 0;
+                lastVersion = 0;
+                setLastAppliedTermIndex(TermIndex.INITIAL_VALUE);
+                return;
+            }
+            Path file = snapshot.getFile().getPath();
+            MD5Hash md5 = snapshot.getFile().getFileDigest();
+            if (md5 != null) {
+                MD5FileUtil.verifySavedMD5(file.toFile(), md5);
+            }
+            TermIndex ti = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file.toFile());
+            Path dir = tempDir("restore");
+            try {
+                SnapshotArchive.Header header = SnapshotArchive.unpack(file, dir);
+                if (header.partition() != partition) {
+                    throw new IOException("snapshot " + file + " is of partition " + header.partition()
+                            + ", this group is partition " + partition);
+                }
+                engine.restore(partition, dir);
+                lastNow = header.lastNow();
+                lastVersion = header.lastVersion();
+            } finally {
+                SnapshotArchive.deleteRecursively(dir);
+            }
+            setLastAppliedTermIndex(ti);
+            snapshotsLoaded.incrementAndGet();
+            LOG.info("partition {}: loaded snapshot {} ({} bytes)", partition, ti, Files.size(file));
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        long index = entry.getIndex();
+        ByteString data = entry.getStateMachineLogEntry().getLogData();
+        List<Reply> replies;
+        lock.writeLock().lock();
+        try {
+            long applied = getLastAppliedTermIndex().getIndex();
+            if (index != applied + 1) {
+                // Ratis applies in order and reports every non-data entry via notifyTermIndexUpdated;
+                // a gap means the engine no longer matches the log prefix.
+                throw new IllegalStateException("partition " + partition + ": applying index " + index
+                        + " after applied index " + applied);
+            }
+            replies = applyEntry(data);
+            updateLastAppliedTermIndex(entry.getTerm(), index);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        appliedEntries.incrementAndGet();
+        appliedCommands.addAndGet(replies.size());
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
+    }
+
+    private List<Reply> applyEntry(ByteString data) {
+        List<Command> commands;
+        try {
+            commands = CommandCodec.decode(data.toByteArray());
+        } catch (CorruptEntryException e) {
+            LOG.error("partition {}: {}", partition, e.getMessage());
+            return List.of(CORRUPT_ENTRY);
+        }
+        List<Reply> replies = new ArrayList<>(commands.size());
+        for (Command c : commands) {
+            long now = Math.max(c.nowMillis(), lastNow);
+            long version = Math.max(c.version(), lastVersion + 1);
+            Reply reply = switch (c) {
+                case Command.Execute e -> router.partitionOf(e.argv()) == partition
+                        || router.partitionOf(e.argv()) == KeyRouter.INVALID
+                        ? executor.execute(e.argv(), now, version) : WRONG_PARTITION;
+                case Command.Exec e -> {
+                    int p = router.partitionOf(e.commands(), e.watches());
+                    yield p == partition || (p == KeyRouter.KEYLESS && e.commands().isEmpty() && e.watches().isEmpty())
+                            ? executor.exec(e.commands(), e.watches(), now, version) : WRONG_PARTITION;
+                }
+                case Command.Purge purge -> Reply.integer(executor.purgeExpired(partition, now, purge.limit(), version));
+                case Command.WatchToken w -> NOT_IN_LOG;
+            };
+            lastNow = now;
+            lastVersion = version;
+            replies.add(reply);
+        }
+        return replies;
+    }
+
+    /**
+     * Linearizable reads: Ratis calls this on the leader once the applied index has reached the
+     * read index. Read-only commands only; a write here would change one replica alone.
+     */
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        List<Command> commands;
+        try {
+            commands = CommandCodec.decode(request.getContent().toByteArray());
+        } catch (CorruptEntryException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<Reply> replies = new ArrayList<>(commands.size());
+        lock.readLock().lock();
+        try {
+            for (Command c : commands) {
+                // Never read at a time before one a write already used: an expired key stays expired.
+                long now = Math.max(c.nowMillis(), lastNow);
+                replies.add(switch (c) {
+                    case Command.Execute e -> {
+                        int p = router.partitionOf(e.argv());
+                        if (p == KeyRouter.INVALID) {
+                            yield executor.execute(e.argv(), now, c.version());
+                        }
+                        yield p != partition ? WRONG_PARTITION
+                                : executor.classify(e.argv()) != CommandExecutor.Kind.READ ? NOT_IN_LOG
+                                : executor.execute(e.argv(), now, c.version());
+                    }
+                    case Command.Exec e -> {
+                        for (byte[][] argv : e.commands()) {
+                            if (executor.classify(argv) == CommandExecutor.Kind.WRITE) {
+                                yield NOT_IN_LOG;
+                            }
+                        }
+                        yield router.partitionOf(e.commands(), e.watches()) == partition
+                                ? executor.exec(e.commands(), e.watches(), now, c.version()) : WRONG_PARTITION;
+                    }
+                    case Command.WatchToken w -> router.partitionOf(new byte[][] {GET, w.key()}) == partition
+                            ? Reply.integer(executor.watchToken(w.key(), now)) : WRONG_PARTITION;
+                    case Command.Purge p -> NOT_IN_LOG;
+                });
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
+    }
+
+    private static final byte[] GET = {'G', 'E', 'T'};
+
+    /**
+     * Runs on Ratis's state-machine updater thread between applies, so the engine's partition is
+     * exactly the fold of the log up to the applied index while it is copied.
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex ti;
+        long now;
+        long version;
+        lock.readLock().lock();
+        try {
+            ti = getLastAppliedTermIndex();
+            now = lastNow;
+            version = lastVersion;
+        } finally {
+            lock.readLock().unlock();
+        }
+        if (ti == null || ti.getIndex() <= 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        File target = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
+        Path dir = tempDir("take");
+        Path tmpFile = target.toPath().resolveSibling("tmp-" + target.getName());
+        try {
+            engine.snapshot(partition, dir.resolve("data"));
+            TermIndex after = getLastAppliedTermIndex();
+            if (!after.equals(ti)) {
+                throw new IllegalStateException("partition " + partition + ": applied index moved from " + ti
+                        + " to " + after + " during a snapshot");
+            }
+            SnapshotArchive.pack(dir.resolve("data"), new SnapshotArchive.Header(partition, now, version), tmpFile);
+            Files.move(tmpFile, target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
+            storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));
+        } finally {
+            SnapshotArchive.deleteRecursively(dir);
+            Files.deleteIfExists(tmpFile);
+        }
+        snapshotsTaken.incrementAndGet();
+        LOG.info("partition {}: took snapshot {} ({} bytes)", partition, ti, Files.size(target.toPath()));
+        return ti.getIndex();
+    }
+
+    private Path tempDir(String purpose) throws IOException {
+        File smDir = storage.getSnapshotFile(0, 0).getParentFile();
+        Path dir = smDir.toPath().resolve("tmp-" + purpose + "-" + System.nanoTime());
+        SnapshotArchive.deleteRecursively(dir);
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    /**
+     * True if this replica holds a record of the partition expired at {@code nowMillis} (never
+     * earlier than the latest time applied). A probe for the leader's active expiry, which then
+     * proposes a purge through the log so that every replica removes the same records.
+     */
+    public boolean hasExpired(long nowMillis) {
+        lock.readLock().lock();
+        try {
+            return executor.hasExpired(partition, Math.max(nowMillis, lastNow));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** A consistent read of the state-machine clocks, for tests and introspection. */
+    public long[] clocks() {
+        lock.readLock().lock();
+        try {
+            return new long[] {lastNow, lastVersion};
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+}

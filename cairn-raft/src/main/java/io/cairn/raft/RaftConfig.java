@@ -1,0 +1,218 @@
+package io.cairn.raft;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Settings of a {@link RaftNode}, each with a configuration key. Sizes are bytes, times
+ * milliseconds unless the key says otherwise. Every queue, buffer, batch and retry loop of the
+ * replication path is bounded by one of these.
+ *
+ * @param storageDir              {@code raft.storage-dir}: Raft logs, metadata and snapshots (one subdirectory per group)
+ * @param host                    {@code raft.host}: address to bind and advertise
+ * @param port                    {@code raft.port}: gRPC port, 0 = ephemeral
+ * @param clusterId               {@code raft.cluster-id}: seeds the group ids, so two clusters never share one
+ * @param electionTimeoutMinMs    {@code raft.election.timeout-min-ms}
+ * @param electionTimeoutMaxMs    {@code raft.election.timeout-max-ms}
+ * @param requestTimeoutMs        {@code raft.rpc.request-timeout-ms}: one client RPC attempt
+ * @param durability              {@code raft.durability}: STRICT fsyncs the log before a replica acks; RELAXED acks from the page cache
+ * @param segmentSizeMaxBytes     {@code raft.log.segment-size-max-bytes}: log segment size; purging works in whole closed segments
+ * @param appenderBufferBytes     {@code raft.log.appender.buffer-byte-limit}: most bytes in one AppendEntries
+ * @param appenderBufferElements  {@code raft.log.appender.buffer-element-limit}: most entries in one AppendEntries
+ * @param logQueueElements        {@code raft.log.queue-element-limit}: log worker queue, entries
+ * @param logQueueBytes           {@code raft.log.queue-byte-limit}: log worker queue, bytes
+ * @param segmentCacheBytes       {@code raft.log.segment-cache-bytes}: log entries cached in memory per group
+ * @param purgeGap                {@code raft.log.purge-gap}: purge the log only when this many entries can go
+ * @param purgeUpToSnapshot       {@code raft.log.purge-up-to-snapshot}: purge up to the snapshot even if a follower still needs the entries (it then gets the snapshot)
+ * @param snapshotThreshold       {@code raft.snapshot.auto-trigger-threshold}: entries applied since the last snapshot that trigger a new one
+ * @param snapshotRetention       {@code raft.snapshot.retention}: snapshot files kept per group
+ * @param serverThreads           {@code raft.threads.server}: Ratis server executor, fixed size, PER GROUP (Ratis
+ *                                creates one per division, so a node has partitions x this many)
+ * @param clientThreads           {@code raft.threads.client}: Ratis executor replying to clients, PER GROUP
+ * @param proxyThreads            {@code raft.threads.proxy}: Ratis executor for group management, per server
+ * @param grpcAsyncThreads        {@code raft.grpc.async-request-threads}: gRPC server request executor
+ * @param grpcMessageMaxBytes     {@code raft.grpc.message-size-max-bytes}: largest gRPC message (entries, snapshot chunks)
+ * @param clientRetryAttempts     {@code raft.client.retry.max-attempts}: attempts per request (leader changes, timeouts)
+ * @param clientRetrySleepMs      {@code raft.client.retry.sleep-ms}: pause between attempts
+ * @param completionThreads       {@code raft.client.completion-threads}: threads completing callers' futures (never Ratis's own)
+ * @param clientOutstandingMax    {@code raft.client.outstanding-max}: requests outstanding per partition client
+ * @param batchMaxCommands        {@code raft.batch.max-commands}: commands coalesced into one Raft entry / one read
+ * @param batchMaxBytes           {@code raft.batch.max-bytes}: approximate encoded bytes of one entry
+ * @param batchMaxInFlight        {@code raft.batch.max-in-flight}: entries (and, separately, read batches) outstanding per partition
+ * @param batchMaxWaitMicros      {@code raft.batch.max-wait-micros}: longest a command waits for company while a slot is free (0 = send at once)
+ * @param expiryIntervalMs        {@code raft.expiry.interval-ms}: how often a leader looks for expired keys to purge (0 = never)
+ * @param expiryBatch             {@code raft.expiry.batch}: most records one replicated purge removes
+ * @param batchMaxPending         {@code raft.batch.max-pending}: commands queued per partition before new ones are refused
+ */
+public record RaftConfig(Path storageDir, String host, int port, String clusterId,
+                         int electionTimeoutMinMs, int electionTimeoutMaxMs, int requestTimeoutMs,
+                         Durability durability, long segmentSizeMaxBytes, int appenderBufferBytes,
+                         int appenderBufferElements, int logQueueElements, int logQueueBytes, long segmentCacheBytes, int purgeGap,
+                         boolean purgeUpToSnapshot, long snapshotThreshold, int snapshotRetention,
+                         int serverThreads, int clientThreads, int proxyThreads, int grpcAsyncThreads,
+                         int grpcMessageMaxBytes, int clientRetryAttempts, int clientRetrySleepMs,
+                         int completionThreads, int clientOutstandingMax, int batchMaxCommands, int batchMaxBytes, int batchMaxInFlight,
+                         int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch) {
+
+    public enum Durability { STRICT, RELAXED }
+
+    public static final String STORAGE_DIR = "raft.storage-dir";
+    public static final String HOST = "raft.host";
+    public static final String PORT = "raft.port";
+    public static final String CLUSTER_ID = "raft.cluster-id";
+    public static final String ELECTION_TIMEOUT_MIN_MS = "raft.election.timeout-min-ms";
+    public static final String ELECTION_TIMEOUT_MAX_MS = "raft.election.timeout-max-ms";
+    public static final String REQUEST_TIMEOUT_MS = "raft.rpc.request-timeout-ms";
+    public static final String DURABILITY = "raft.durability";
+    public static final String SEGMENT_SIZE_MAX_BYTES = "raft.log.segment-size-max-bytes";
+    public static final String APPENDER_BUFFER_BYTES = "raft.log.appender.buffer-byte-limit";
+    public static final String APPENDER_BUFFER_ELEMENTS = "raft.log.appender.buffer-element-limit";
+    public static final String LOG_QUEUE_ELEMENTS = "raft.log.queue-element-limit";
+    public static final String LOG_QUEUE_BYTES = "raft.log.queue-byte-limit";
+    public static final String SEGMENT_CACHE_BYTES = "raft.log.segment-cache-bytes";
+    public static final String PURGE_GAP = "raft.log.purge-gap";
+    public static final String PURGE_UP_TO_SNAPSHOT = "raft.log.purge-up-to-snapshot";
+    public static final String SNAPSHOT_THRESHOLD = "raft.snapshot.auto-trigger-threshold";
+    public static final String SNAPSHOT_RETENTION = "raft.snapshot.retention";
+    public static final String SERVER_THREADS = "raft.threads.server";
+    public static final String CLIENT_THREADS = "raft.threads.client";
+    public static final String PROXY_THREADS = "raft.threads.proxy";
+    public static final String GRPC_ASYNC_THREADS = "raft.grpc.async-request-threads";
+    public static final String GRPC_MESSAGE_MAX_BYTES = "raft.grpc.message-size-max-bytes";
+    public static final String CLIENT_RETRY_ATTEMPTS = "raft.client.retry.max-attempts";
+    public static final String CLIENT_RETRY_SLEEP_MS = "raft.client.retry.sleep-ms";
+    public static final String COMPLETION_THREADS = "raft.client.completion-threads";
+    public static final String CLIENT_OUTSTANDING_MAX = "raft.client.outstanding-max";
+    public static final String BATCH_MAX_COMMANDS = "raft.batch.max-commands";
+    public static final String BATCH_MAX_BYTES = "raft.batch.max-bytes";
+    public static final String BATCH_MAX_IN_FLIGHT = "raft.batch.max-in-flight";
+    public static final String BATCH_MAX_WAIT_MICROS = "raft.batch.max-wait-micros";
+    public static final String BATCH_MAX_PENDING = "raft.batch.max-pending";
+    public static final String EXPIRY_INTERVAL_MS = "raft.expiry.interval-ms";
+    public static final String EXPIRY_BATCH = "raft.expiry.batch";
+
+    public RaftConfig {
+        if (storageDir == null) {
+            throw new IllegalArgumentException(STORAGE_DIR + " is required");
+        }
+        require(port >= 0 && port <= 65535, PORT, port);
+        require(clusterId != null && !clusterId.isBlank(), CLUSTER_ID, clusterId);
+        require(electionTimeoutMinMs >= 50, ELECTION_TIMEOUT_MIN_MS, electionTimeoutMinMs);
+        require(electionTimeoutMaxMs > electionTimeoutMinMs, ELECTION_TIMEOUT_MAX_MS + " (must exceed the min)",
+                electionTimeoutMaxMs);
+        require(requestTimeoutMs > 0, REQUEST_TIMEOUT_MS, requestTimeoutMs);
+        require(segmentSizeMaxBytes >= 16 * 1024, SEGMENT_SIZE_MAX_BYTES, segmentSizeMaxBytes);
+        require(appenderBufferBytes >= 64 * 1024, APPENDER_BUFFER_BYTES, appenderBufferBytes);
+        require(appenderBufferElements > 0, APPENDER_BUFFER_ELEMENTS, appenderBufferElements);
+        require(logQueueElements > 0, LOG_QUEUE_ELEMENTS, logQueueElements);
+        require(logQueueBytes >= appenderBufferBytes, LOG_QUEUE_BYTES + " (at least the appender buffer)", logQueueBytes);
+        require(segmentCacheBytes >= segmentSizeMaxBytes, SEGMENT_CACHE_BYTES + " (at least one segment)", segmentCacheBytes);
+        require(purgeGap > 0, PURGE_GAP, purgeGap);
+        require(snapshotThreshold > 0, SNAPSHOT_THRESHOLD, snapshotThreshold);
+        require(snapshotRetention > 0, SNAPSHOT_RETENTION, snapshotRetention);
+        require(serverThreads > 0, SERVER_THREADS, serverThreads);
+        require(clientThreads > 0, CLIENT_THREADS, clientThreads);
+        require(proxyThreads > 0, PROXY_THREADS, proxyThreads);
+        require(grpcAsyncThreads > 0, GRPC_ASYNC_THREADS, grpcAsyncThreads);
+        require(grpcMessageMaxBytes >= 2 * appenderBufferBytes, GRPC_MESSAGE_MAX_BYTES
+                + " (at least twice the appender buffer)", grpcMessageMaxBytes);
+        require(clientRetryAttempts > 0, CLIENT_RETRY_ATTEMPTS, clientRetryAttempts);
+        require(clientRetrySleepMs >= 0, CLIENT_RETRY_SLEEP_MS, clientRetrySleepMs);
+        require(completionThreads > 0 && completionThreads <= 64, COMPLETION_THREADS, completionThreads);
+        require(clientOutstandingMax >= 2 * batchMaxInFlight, CLIENT_OUTSTANDING_MAX
+                + " (at least twice " + BATCH_MAX_IN_FLIGHT + ", reads and writes share a client)", clientOutstandingMax);
+        require(batchMaxCommands >= 1 && batchMaxCommands <= io.cairn.raft.codec.CommandCodec.MAX_BATCH,
+                BATCH_MAX_COMMANDS, batchMaxCommands);
+        require(batchMaxBytes >= 1024 && batchMaxBytes <= appenderBufferBytes / 2,
+                BATCH_MAX_BYTES + " (1 KiB .. half the appender buffer)", batchMaxBytes);
+        require(batchMaxInFlight >= 1, BATCH_MAX_IN_FLIGHT, batchMaxInFlight);
+        require(batchMaxWaitMicros >= 0 && batchMaxWaitMicros <= 100_000, BATCH_MAX_WAIT_MICROS, batchMaxWaitMicros);
+        require(batchMaxPending >= batchMaxCommands, BATCH_MAX_PENDING + " (at least one batch)", batchMaxPending);
+        require(expiryIntervalMs >= 0, EXPIRY_INTERVAL_MS, expiryIntervalMs);
+        require(expiryBatch >= 1 && expiryBatch <= 100_000, EXPIRY_BATCH, expiryBatch);
+    }
+
+    /** Defaults for everything but the storage directory. */
+    public static RaftConfig defaults(Path storageDir) {
+        return from(Map.of(STORAGE_DIR, storageDir.toString()));
+    }
+
+    /** Reads every key from string settings; missing keys take their defaults, unknown {@code raft.*} keys are refused. */
+    public static RaftConfig from(Map<String, String> s) {
+        for (String key : s.keySet()) {
+            if (key.startsWith("raft.") && !KNOWN.contains(key)) {
+                throw new IllegalArgumentException("unknown raft setting '" + key + "'");
+            }
+        }
+        String dir = s.get(STORAGE_DIR);
+        String durability = s.getOrDefault(DURABILITY, "STRICT").trim().toUpperCase(Locale.ROOT);
+        Durability d;
+        try {
+            d = Durability.valueOf(durability);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(DURABILITY + " must be STRICT or RELAXED, got '" + durability + "'");
+        }
+        return new RaftConfig(dir == null ? null : Path.of(dir), s.getOrDefault(HOST, "127.0.0.1"),
+                i(s, PORT, 0), s.getOrDefault(CLUSTER_ID, "cairn"),
+                i(s, ELECTION_TIMEOUT_MIN_MS, 1000), i(s, ELECTION_TIMEOUT_MAX_MS, 2000), i(s, REQUEST_TIMEOUT_MS, 3000),
+                d, l(s, SEGMENT_SIZE_MAX_BYTES, 8L << 20), i(s, APPENDER_BUFFER_BYTES, 1 << 20),
+                i(s, APPENDER_BUFFER_ELEMENTS, 1024), i(s, LOG_QUEUE_ELEMENTS, 4096), i(s, LOG_QUEUE_BYTES, 64 << 20),
+                l(s, SEGMENT_CACHE_BYTES, 32L << 20), i(s, PURGE_GAP, 1024), b(s, PURGE_UP_TO_SNAPSHOT, true), l(s, SNAPSHOT_THRESHOLD, 100_000),
+                i(s, SNAPSHOT_RETENTION, 2), i(s, SERVER_THREADS, 2), i(s, CLIENT_THREADS, 2), i(s, PROXY_THREADS, 4),
+                i(s, GRPC_ASYNC_THREADS, 8), i(s, GRPC_MESSAGE_MAX_BYTES, 64 << 20),
+                i(s, CLIENT_RETRY_ATTEMPTS, 100), i(s, CLIENT_RETRY_SLEEP_MS, 100), i(s, COMPLETION_THREADS, 2), i(s, CLIENT_OUTSTANDING_MAX, 256),
+                i(s, BATCH_MAX_COMMANDS, 512), i(s, BATCH_MAX_BYTES, 256 << 10), i(s, BATCH_MAX_IN_FLIGHT, 4),
+                i(s, BATCH_MAX_WAIT_MICROS, 0), i(s, BATCH_MAX_PENDING, 16_384),
+                i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200));
+    }
+
+    /** Ratis needs its log write buffer to hold one full AppendEntries batch plus its 8-byte framing. */
+    public int logWriteBufferBytes() {
+        return appenderBufferBytes + 8;
+    }
+
+    private static final java.util.Set<String> KNOWN = java.util.Set.of(STORAGE_DIR, HOST, PORT, CLUSTER_ID,
+            ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, REQUEST_TIMEOUT_MS, DURABILITY, SEGMENT_SIZE_MAX_BYTES,
+            APPENDER_BUFFER_BYTES, APPENDER_BUFFER_ELEMENTS, LOG_QUEUE_ELEMENTS, LOG_QUEUE_BYTES, SEGMENT_CACHE_BYTES, PURGE_GAP,
+            PURGE_UP_TO_SNAPSHOT, SNAPSHOT_THRESHOLD, SNAPSHOT_RETENTION, SERVER_THREADS, CLIENT_THREADS, PROXY_THREADS,
+            GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS,
+            COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
+            BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH);
+
+    private static void require(boolean ok, String key, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid " + key + ": " + value);
+        }
+    }
+
+    private static int i(Map<String, String> s, String key, int dflt) {
+        String v = s.get(key);
+        try {
+            return v == null ? dflt : Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static long l(Map<String, String> s, String key, long dflt) {
+        String v = s.get(key);
+        try {
+            return v == null ? dflt : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static boolean b(Map<String, String> s, String key, boolean dflt) {
+        String v = s.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
+        };
+    }
+}

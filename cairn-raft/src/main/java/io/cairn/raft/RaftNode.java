@@ -1,0 +1,469 @@
+package io.cairn.raft;
+
+import io.cairn.api.clock.HybridLogicalClock;
+import io.cairn.api.reply.Reply;
+import io.cairn.commands.CommandExecutor;
+import io.cairn.raft.codec.Command;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Cairn node's Raft side: a single {@link RaftServer} (one gRPC port) hosting a group per
+ * partition replica placed on this node, and the client side that proposes to those groups with
+ * group commit ({@link GroupCommitter}) and reads through ReadIndex.
+ *
+ * <p>Lifecycle: {@link #start()} brings the server up with no groups (so that peers can learn
+ * its bound address when the port is ephemeral); {@link #joinPartitions} then adds the groups,
+ * in parallel, and opens a client per partition. After a restart on the same storage directory,
+ * Ratis reopens the groups it finds on disk, and {@code joinPartitions} only reattaches clients.
+ *
+ * <p>The executor (and its engine) belong to the caller; every group of this node applies through it.
+ */
+public final class RaftNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+
+    private final String nodeId;
+    private final RaftConfig config;
+    private final CommandExecutor executor;
+    private final HybridLogicalClock hlc;
+    private final int partitions;
+    private final RaftPeerId peerId;
+    private final RaftProperties properties;
+    private final Map<RaftGroupId, Integer> partitionOfGroup = new HashMap<>();
+    private final ClientId adminClientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final Map<Integer, Channel> channels = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final java.util.concurrent.ExecutorService completions;
+    private RaftServer server;
+    private volatile boolean closed;
+    private final Set<Integer> purging = ConcurrentHashMap.newKeySet();
+    private final AtomicLong purged = new AtomicLong();
+
+    /** The client side of one partition: a Raft client and its write and read committers. */
+    private record Channel(RaftGroup group, RaftClient client, GroupCommitter writes, GroupCommitter reads) {}
+
+    public RaftNode(String nodeId, RaftConfig config, CommandExecutor executor, HybridLogicalClock hlc) {
+        if (nodeId == null || !nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("node id must be 1-64 of [A-Za-z0-9_-], got " + nodeId);
+        }
+        this.nodeId = nodeId;
+        this.config = config;
+        this.executor = executor;
+        this.hlc = hlc;
+        this.partitions = executor.partitions();
+        this.peerId = RaftPeerId.valueOf(nodeId);
+        for (int p = 0; p < partitions; p++) {
+            partitionOfGroup.put(groupId(config.clusterId(), p), p);
+        }
+        this.properties = ratisProperties(config);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-raft-batch-timer-" + nodeId);
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicLong completionThreadIds = new AtomicLong();
+        this.completions = Executors.newFixedThreadPool(config.completionThreads(), r -> {
+            Thread t = new Thread(r, "cairn-raft-completion-" + nodeId + "-" + completionThreadIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The group of partition {@code p} in cluster {@code clusterId}: a name-based UUID, the same on every node. */
+    public static RaftGroupId groupId(String clusterId, int partition) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+                (clusterId + "/partition/" + partition).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static RaftProperties ratisProperties(RaftConfig c) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(c.storageDir().toFile()));
+        GrpcConfigKeys.Server.setHost(p, c.host());
+        GrpcConfigKeys.Server.setPort(p, c.port());
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(c.grpcMessageMaxBytes()));
+        GrpcConfigKeys.Server.setAsyncRequestThreadPoolCached(p, false);
+        GrpcConfigKeys.Server.setAsyncRequestThreadPoolSize(p, c.grpcAsyncThreads());
+
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(c.electionTimeoutMinMs()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(c.electionTimeoutMaxMs()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, ms(c.requestTimeoutMs()));
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(c.requestTimeoutMs()));
+        RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, c.clientOutstandingMax());
+
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.segmentSizeMaxBytes()));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(c.segmentSizeMaxBytes(), 4L << 20)));
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(c.appenderBufferBytes()));
+        RaftServerConfigKeys.Log.Appender.setBufferElementLimit(p, c.appenderBufferElements());
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p,
+                SizeInBytes.valueOf(Math.min(16 << 20, c.grpcMessageMaxBytes() / 2)));
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(c.logWriteBufferBytes()));
+        RaftServerConfigKeys.Log.setQueueElementLimit(p, c.logQueueElements());
+        RaftServerConfigKeys.Log.setQueueByteLimit(p, SizeInBytes.valueOf(c.logQueueBytes()));
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(c.segmentCacheBytes()));
+        RaftServerConfigKeys.Log.setPurgeGap(p, c.purgeGap());
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, c.purgeUpToSnapshot());
+        // STRICT keeps Ratis's default: a replica fsyncs the log before it counts toward commit.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, c.durability() == RaftConfig.Durability.RELAXED);
+
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotThreshold());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, c.snapshotRetention());
+
+        RaftServerConfigKeys.ThreadPool.setServerCached(p, false);
+        RaftServerConfigKeys.ThreadPool.setServerSize(p, c.serverThreads());
+        RaftServerConfigKeys.ThreadPool.setClientCached(p, false);
+        RaftServerConfigKeys.ThreadPool.setClientSize(p, c.clientThreads());
+        RaftServerConfigKeys.ThreadPool.setProxyCached(p, false);
+        RaftServerConfigKeys.ThreadPool.setProxySize(p, c.proxyThreads());
+
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        return p;
+    }
+
+    private static TimeDuration ms(long millis) {
+        return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
+    }
+
+    public synchronized void start() throws IOException {
+        if (server != null) {
+            throw new IllegalStateException("node " + nodeId + " already started");
+        }
+        StateMachine.Registry registry = gid -> {
+            Integer p = partitionOfGroup.get(gid);
+            if (p == null) {
+                throw new IllegalArgumentException("group " + gid + " is not a partition of cluster "
+                        + config.clusterId() + " with " + partitions + " partitions");
+            }
+            return new PartitionStateMachine(p, executor);
+        };
+        server = RaftServer.newBuilder()
+                .setServerId(peerId)
+                .setProperties(properties)
+                .setStateMachineRegistry(registry)
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        if (config.expiryIntervalMs() > 0) {
+            timer.scheduleWithFixedDelay(this::expiryTick, config.expiryIntervalMs(), config.expiryIntervalMs(),
+                    TimeUnit.MILLISECONDS);
+        }
+        LOG.info("raft node {} listening on {}", nodeId, address());
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public RaftConfig config() {
+        return config;
+    }
+
+    public CommandExecutor executor() {
+        return executor;
+    }
+
+    public HybridLogicalClock hlc() {
+        return hlc;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    /** The bound gRPC address (the real port when {@code raft.port} is 0). */
+    public InetSocketAddress address() {
+        return server().getServerRpc().getInetSocketAddress();
+    }
+
+    /** This node as a Raft peer, with its bound address. */
+    public RaftPeer peer() {
+        InetSocketAddress a = address();
+        return RaftPeer.newBuilder().setId(peerId).setAddress(config.host() + ":" + a.getPort()).build();
+    }
+
+    /**
+     * Hosts a replica of each of {@code partitionsHere} in a group of {@code peers} (which must
+     * include this node), adding the groups in parallel, and opens their clients. Groups that the
+     * server already has (reopened from disk after a restart) are not added again.
+     */
+    public void joinPartitions(List<RaftPeer> peers, Collection<Integer> partitionsHere, Duration timeout)
+            throws IOException {
+        if (peers.stream().noneMatch(p -> p.getId().equals(peerId))) {
+            throw new IllegalArgumentException("peers " + peers + " do not include this node " + nodeId);
+        }
+        Set<RaftGroupId> existing = new HashSet<>();
+        server().getGroupIds().forEach(existing::add);
+        List<CompletableFuture<RaftClientReply>> adds = new ArrayList<>();
+        List<RaftGroup> groups = new ArrayList<>();
+        for (int p : partitionsHere) {
+            if (p < 0 || p >= partitions) {
+                throw new IllegalArgumentException("partition " + p + " out of range 0.." + (partitions - 1));
+            }
+            RaftGroup group = RaftGroup.valueOf(groupId(config.clusterId(), p), peers);
+            groups.add(group);
+            if (!existing.contains(group.getGroupId())) {
+                adds.add(server().groupManagementAsync(GroupManagementRequest.newAdd(
+                        adminClientId, peerId, callIds.incrementAndGet(), group)));
+            }
+        }
+        try {
+            CompletableFuture.allOf(adds.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            for (CompletableFuture<RaftClientReply> add : adds) {
+                RaftClientReply reply = add.join();
+                if (!reply.isSuccess()) {
+                    throw new IOException("adding a group on " + nodeId + " failed: " + reply.getException());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while adding groups", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("adding " + adds.size() + " groups on " + nodeId + " failed", e);
+        }
+        for (RaftGroup group : groups) {
+            int p = partitionOfGroup.get(group.getGroupId());
+            channels.computeIfAbsent(p, q -> openChannel(q, group));
+        }
+    }
+
+    private Channel openChannel(int p, RaftGroup group) {
+        RaftClient client = RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        config.clientRetryAttempts(), ms(config.clientRetrySleepMs())))
+                .build();
+        GroupCommitter.Sender writeSender = bytes -> client.async()
+                .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+                .thenApply(RaftNode::replyBytes);
+        GroupCommitter.Sender readSender = bytes -> client.async()
+                .sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+                .thenApply(RaftNode::replyBytes);
+        GroupCommitter writes = new GroupCommitter(nodeId + "/p" + p + "/writes", writeSender, hlc::now,
+                HybridLogicalClock::physicalOf, timer, completions, config.batchMaxCommands(), config.batchMaxBytes(),
+                config.batchMaxInFlight(), config.batchMaxWaitMicros(), config.batchMaxPending());
+        GroupCommitter reads = new GroupCommitter(nodeId + "/p" + p + "/reads", readSender, hlc::now,
+                HybridLogicalClock::physicalOf, timer, completions, config.batchMaxCommands(), config.batchMaxBytes(),
+                config.batchMaxInFlight(), config.batchMaxWaitMicros(), config.batchMaxPending());
+        return new Channel(group, client, writes, reads);
+    }
+
+    private static byte[] replyBytes(RaftClientReply reply) {
+        if (!reply.isSuccess()) {
+            throw new java.util.concurrent.CompletionException(reply.getException() != null ? reply.getException()
+                    : new IOException("raft request failed: " + reply));
+        }
+        return reply.getMessage().getContent().toByteArray();
+    }
+
+    /**
+     * Active expiry, replicated: for each partition this node leads, if its replica holds expired
+     * records, propose one {@link Command.Purge} of at most {@code raft.expiry.batch} records. At
+     * most one purge per partition is outstanding, so a slow group never accumulates them.
+     */
+    private void expiryTick() {
+        if (closed) {
+            return;
+        }
+        for (Map.Entry<Integer, Channel> e : channels.entrySet()) {
+            int p = e.getKey();
+            try {
+                if (!isLeader(p) || purging.contains(p)) {
+                    continue;
+                }
+                long now = HybridLogicalClock.physicalOf(hlc.now());
+                if (!stateMachine(p).hasExpired(now)) {
+                    continue;
+                }
+                purging.add(p);
+                int limit = config.expiryBatch();
+                e.getValue().writes().submit(new GroupCommitter.Template() {
+                    @Override
+                    public Command build(long nowMillis, long version) {
+                        return new Command.Purge(limit, nowMillis, version);
+                    }
+
+                    @Override
+                    public int estimatedBytes() {
+                        return 24;
+                    }
+                }).whenComplete((r, error) -> {
+                    purging.remove(p);
+                    if (r instanceof Reply.Int n) {
+                        purged.addAndGet(n.value());
+                    }
+                });
+            } catch (IOException | RuntimeException ex) {
+                purging.remove(p);
+                LOG.debug("expiry probe of partition {} on {} failed: {}", p, nodeId, ex.toString());
+            }
+        }
+    }
+
+    /** Records removed by purges this node proposed (as leader) since it started. */
+    public long purgedByActiveExpiry() {
+        return purged.get();
+    }
+
+    /** Proposes a write command; the future completes with its reply once applied on the leader. */
+    CompletableFuture<Reply> propose(int partition, GroupCommitter.Template command) {
+        return channel(partition).writes().submit(command);
+    }
+
+    /** Runs a read-only command after a ReadIndex on the partition's leader. */
+    CompletableFuture<Reply> read(int partition, GroupCommitter.Template command) {
+        return channel(partition).reads().submit(command);
+    }
+
+    private Channel channel(int partition) {
+        Channel c = channels.get(partition);
+        if (c == null) {
+            throw new IllegalStateException(closed ? "raft node " + nodeId + " is closed"
+                    : "partition " + partition + " has no group on node " + nodeId);
+        }
+        return c;
+    }
+
+    /** Partitions this node proposes to (has a client for). */
+    public Set<Integer> joinedPartitions() {
+        return Set.copyOf(channels.keySet());
+    }
+
+    public RaftServer.Division division(int partition) throws IOException {
+        return server().getDivision(groupId(config.clusterId(), partition));
+    }
+
+    public PartitionStateMachine stateMachine(int partition) throws IOException {
+        return (PartitionStateMachine) division(partition).getStateMachine();
+    }
+
+    public boolean isLeader(int partition) {
+        try {
+            return division(partition).getInfo().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Takes a snapshot of the partition's replica on this node now (unless nothing was applied
+     * since the last one); returns the snapshot's log index. Ratis's own creation gap (1024
+     * entries by default) is for automatic snapshots; an explicit request always takes one.
+     */
+    public long snapshot(int partition, Duration timeout) throws IOException {
+        RaftClientReply reply = server().snapshotManagement(SnapshotManagementRequest.newCreate(adminClientId, peerId,
+                groupId(config.clusterId(), partition), callIds.incrementAndGet(), timeout.toMillis(), 1));
+        if (!reply.isSuccess()) {
+            throw new IOException("snapshot of partition " + partition + " on " + nodeId + " failed: "
+                    + reply.getException());
+        }
+        return reply.getLogIndex();
+    }
+
+    /** {@code [batches, commands]} proposed by this node to the partition (mean batch size = commands / batches). */
+    public long[] writeBatchStats(int partition) {
+        return channel(partition).writes().stats();
+    }
+
+    public long[] readBatchStats(int partition) {
+        return channel(partition).reads().stats();
+    }
+
+    private RaftServer server() {
+        RaftServer s = server;
+        if (s == null) {
+            throw new IllegalStateException("raft node " + nodeId + " is not started");
+        }
+        return s;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Channel c : channels.values()) {
+            c.writes().close();
+            c.reads().close();
+            try {
+                c.client().close();
+            } catch (IOException e) {
+                LOG.warn("closing the client of {} on {}: {}", c.group().getGroupId(), nodeId, e.toString());
+            }
+        }
+        channels.clear();
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                LOG.warn("closing raft server {}: {}", nodeId, e.toString());
+            }
+        }
+        timer.shutdownNow();
+        completions.shutdown();
+    }
+
+    /** Builds a template for a data command. */
+    static GroupCommitter.Template execute(byte[][] argv) {
+        int bytes = 8;
+        for (byte[] a : argv) {
+            bytes += a.length + 2;
+        }
+        int size = bytes;
+        return new GroupCommitter.Template() {
+            @Override
+            public Command build(long nowMillis, long version) {
+                return new Command.Execute(argv, nowMillis, version);
+            }
+
+            @Override
+            public int estimatedBytes() {
+                return size;
+            }
+        };
+    }
+}
