@@ -1,0 +1,1005 @@
+package io.cairn.resp;
+
+import io.cairn.api.reply.Errors;
+import io.cairn.api.reply.Reply;
+import io.cairn.api.service.CommandService;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.NetUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: its session (id, name, protocol version, auth, MULTI queue, watches),
+ * command dispatch, and reply ordering and batching.
+ *
+ * <p>Threading: everything here runs on the channel's event loop, except the fields other
+ * connections read for CLIENT LIST/INFO (monitoring snapshots, see {@link #infoLine()}) and
+ * {@link #kill()}, which only closes the channel.
+ *
+ * <p>Replies: commands run in arrival order. A reply that is ready while nothing is waiting
+ * ahead of it is encoded straight into {@link #out}; otherwise it joins {@link #pending} and is
+ * encoded when everything before it is done, so replies always leave in request order, whether
+ * the CommandService completes on the calling thread (single node) or later on another thread
+ * (Raft). {@link #out} is written and flushed once per read batch (channelReadComplete), not once
+ * per command, or earlier when it grows past {@link #WRITE_CHUNK}.
+ */
+final class RespConnection extends ChannelInboundHandlerAdapter implements RespDecoder.Limits {
+    private static final Logger log = LoggerFactory.getLogger(RespConnection.class);
+
+    /** Encoded replies beyond this are written out before the batch ends. */
+    static final int WRITE_CHUNK = 64 * 1024;
+    private static final int INITIAL_OUT = 512;
+    private static final byte[] MAX_CLIENTS_REACHED =
+            "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** Redis's exact protected-mode refusal (networking.c). */
+    static final String PROTECTED_MODE_DENIED =
+            "-DENIED Redis is running in protected mode because protected "
+            + "mode is enabled and no password is set for the default user. "
+            + "In this mode connections are only accepted from the loopback interface. "
+            + "If you want to connect from external computers to Redis you "
+            + "may adopt one of the following solutions: "
+            + "1) Just disable protected mode sending the command "
+            + "'CONFIG SET protected-mode no' from the loopback interface "
+            + "by connecting to Redis from the same host the server is "
+            + "running, however MAKE SURE Redis is not publicly accessible "
+            + "from internet if you do so. Use CONFIG REWRITE to make this "
+            + "change permanent. "
+            + "2) Alternatively you can just disable the protected mode by "
+            + "editing the Redis configuration file, and setting the protected "
+            + "mode option to 'no', and then restarting the server. "
+            + "3) If you started the server manually just for testing, restart "
+            + "it with the '--protected-mode no' option. "
+            + "4) Set up an authentication password for the default user. "
+            + "NOTE: You only need to do one of the above things in order for "
+            + "the server to start accepting connections from the outside.\r\n";
+    static final Reply.Error NOAUTH = Reply.error("NOAUTH Authentication required.");
+    private static final CompletableFuture<Reply> NO_FUTURE = CompletableFuture.failedFuture(
+            new IllegalStateException("internal error: the command service returned no future"));
+    private static final Reply.Error NOT_IN_TRANSACTION = Reply.err("Command not allowed inside a transaction");
+
+    final RespRuntime rt;
+    final long id;
+    final long createdMillis = System.currentTimeMillis();
+    private volatile long lastInteractionNanos = System.nanoTime();
+
+    // Session. Plain fields: written on the event loop; CLIENT LIST on other loops reads them racily.
+    private String name;
+    private String libName;
+    private String libVersion;
+    private int resp = 2;
+    private boolean authenticated;
+    private boolean readonlyMode;
+    private boolean noEvict;
+    private boolean noTouch;
+    private Cmd lastCmd;
+
+    // Transaction state.
+    private List<Queued> multi;
+    private boolean multiDirty;
+    private int multiCount = -1;
+    private Map<Key, CompletableFuture<Long>> watches;
+
+    // I/O state.
+    private ChannelHandlerContext ctx;
+    private RespDecoder decoder;
+    private ServerStats.LoopStats stats;
+    private ByteBuf out;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private boolean inBatch;
+    /** Time the previous command finished (or the batch started): one clock read per command. */
+    private long stamp;
+    /** QUIT, protocol error, CLIENT KILL of itself: ignore further input, close once replies are out. */
+    private boolean closeAfterReply;
+    /** Server shutdown: stop reading, close once in-flight replies are out. */
+    private boolean draining;
+    /** The channel is closing or closed: drop everything. */
+    private boolean closed;
+    private boolean readPausedForInflight;
+    private boolean registered;
+    private String addr = "?:0";
+    private String laddr = "?:0";
+    private InetSocketAddress localAddress;
+    private final Runnable drainTask = this::drainPending;
+
+    record Queued(Cmd cmd, byte[][] argv) {}
+
+    /** A key in the watch set, compared by content. */
+    record Key(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+    }
+
+    /** A reply not yet sent because something before it is still running. */
+    private static final class Pending {
+        final CompletableFuture<Reply> future;
+        final Reply reply;
+        final boolean resp3;
+        /** Command whose stats are recorded on completion; null if already recorded. */
+        final Cmd cmd;
+        final long startNanos;
+        /** Runs on the event loop before encoding (EXEC splices in its protocol-layer commands). */
+        final Function<Reply, Reply> finisher;
+
+        Pending(CompletableFuture<Reply> future, Reply reply, boolean resp3, Cmd cmd, long startNanos,
+                Function<Reply, Reply> finisher) {
+            this.future = future;
+            this.reply = reply;
+            this.resp3 = resp3;
+            this.cmd = cmd;
+            this.startNanos = startNanos;
+            this.finisher = finisher;
+        }
+
+        boolean isDone() {
+            return future == null || future.isDone();
+        }
+    }
+
+    RespConnection(RespRuntime rt) {
+        this.rt = rt;
+        this.id = rt.clients.nextId();
+    }
+
+    /** The decoder in front of this handler, for CLIENT LIST's qbuf. */
+    void decoder(RespDecoder d) {
+        this.decoder = d;
+    }
+
+    // ---------------------------------------------------------------- RespDecoder.Limits
+
+    @Override
+    public int maxBulkBytes() {
+        return rt.config.maxBulkBytes;
+    }
+
+    @Override
+    public int maxMultibulkLength() {
+        return rt.config.maxMultibulkLength;
+    }
+
+    @Override
+    public long queryBufferLimitBytes() {
+        return rt.config.queryBufferLimitBytes;
+    }
+
+    @Override
+    public boolean authRequired() {
+        return !authenticated && rt.config.requirePass != null;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.stats = rt.stats.local();
+        SocketAddress remote = ctx.channel().remoteAddress();
+        SocketAddress local = ctx.channel().localAddress();
+        addr = format(remote);
+        laddr = format(local);
+        localAddress = local instanceof InetSocketAddress l ? l : null;
+        if (rt.shuttingDown) {
+            refuse(null); // accepted just before the listener closed
+            return;
+        }
+        if (!rt.clients.tryAdmit(rt.config.maxClients)) {
+            rt.clients.rejectedConnections.incrementAndGet();
+            refuse(MAX_CLIENTS_REACHED);
+            return;
+        }
+        if (rt.config.protectedMode && rt.config.requirePass == null && !isLoopback(remote)) {
+            rt.clients.releaseAdmission();
+            rt.clients.rejectedConnections.incrementAndGet();
+            log.warn("Refused client {}: protected mode is on and no password is set", addr);
+            refuse(PROTECTED_MODE_DENIED.getBytes(StandardCharsets.US_ASCII));
+            return;
+        }
+        authenticated = rt.config.requirePass == null;
+        rt.clients.add(this);
+        registered = true;
+        ctx.fireChannelActive();
+    }
+
+    /** Closes a connection that was never admitted, after writing {@code message} if there is one. */
+    private void refuse(byte[] message) {
+        closed = true;
+        ctx.channel().config().setAutoRead(false);
+        if (message == null) {
+            ctx.close();
+        } else {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(message)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        if (registered) {
+            registered = false;
+            rt.clients.remove(this);
+        }
+        releaseOut();
+        pending.clear();
+        multi = null;
+        watches = null;
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("Client {} connection error: {}", addr, cause.toString());
+        } else {
+            log.warn("Client {} closed after an unexpected error", addr, cause);
+        }
+        kill();
+    }
+
+    /** Closes the connection now, dropping unsent replies; safe from any thread. */
+    void kill() {
+        if (ctx == null) {
+            return;
+        }
+        if (ctx.executor().inEventLoop()) {
+            closed = true;
+            releaseOut();
+            pending.clear();
+        }
+        ctx.channel().close();
+    }
+
+    boolean isOpen() {
+        return ctx != null && ctx.channel().isOpen();
+    }
+
+    io.netty.channel.ChannelFuture closeFuture() {
+        return ctx.channel().closeFuture();
+    }
+
+    /** Server shutdown: stop reading and close once the replies already owed are flushed. */
+    void beginDrain() {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(this::beginDrain);
+            return;
+        }
+        draining = true;
+        ctx.channel().config().setAutoRead(false);
+        if (!inBatch) {
+            flushOut();
+        }
+    }
+
+    /** Idle-timeout check, run on the event loop; closes the connection if still idle. */
+    void closeIfIdle(long timeoutNanos) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> closeIfIdle(timeoutNanos));
+            return;
+        }
+        // A connection waiting on the service is not idle (Redis exempts blocked clients too).
+        if (!closed && pending.isEmpty() && System.nanoTime() - lastInteractionNanos > timeoutNanos) {
+            log.info("Closing idle client id={} addr={}", id, addr);
+            kill();
+        }
+    }
+
+    long idleNanos() {
+        return System.nanoTime() - lastInteractionNanos;
+    }
+
+    // ---------------------------------------------------------------- input
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof byte[][] argv) {
+            if (closed || closeAfterReply) {
+                return;
+            }
+            if (!inBatch) {
+                inBatch = true;
+                stamp = System.nanoTime();
+            }
+            dispatch(argv);
+        } else if (msg instanceof ProtocolError e) {
+            if (!closed && !closeAfterReply) {
+                protocolError(e);
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+            throw new IllegalStateException("RespConnection expects decoded commands, got " + msg.getClass());
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        inBatch = false;
+        lastInteractionNanos = System.nanoTime();
+        flushOut();
+    }
+
+    @Override
+    public void bytesReceived(int bytes) {
+        if (stats != null) {
+            stats.netIn += bytes;
+        }
+    }
+
+    private void protocolError(ProtocolError e) {
+        if (e.message() == null) {
+            log.info("Closing client id={} addr={} that reached max query buffer length ({} bytes)", id, addr,
+                    rt.config.queryBufferLimitBytes);
+        } else {
+            log.debug("Protocol error from client id={} addr={}: {}", id, addr, e.message());
+            emit(Reply.err(e.message()));
+        }
+        closeAfterReply = true;
+    }
+
+    private void dispatch(byte[][] argv) {
+        Cmd cmd = rt.commands.get(argv[0]);
+        lastCmd = cmd;
+        if (cmd == null) {
+            if (isSecurityAttack(argv[0])) {
+                log.warn("Possible SECURITY ATTACK detected from {}: an HTTP request to the RESP port. "
+                        + "Connection aborted.", addr);
+                kill();
+                return;
+            }
+            reject(null, Builtins.unknownCommand(argv));
+            return;
+        }
+        if (cmd.subcommands != null && argv.length >= 2) {
+            Cmd sub = cmd.subcommands.get(argv[1]);
+            if (sub == null) {
+                reject(null, Builtins.unknownSubcommand(cmd, argv[1]));
+                return;
+            }
+            cmd = sub;
+            lastCmd = sub;
+        }
+        if (!cmd.spec.arityAccepts(argv.length)) {
+            reject(cmd, Errors.wrongArity(cmd.fullName));
+            return;
+        }
+        if (!authenticated && !cmd.noAuth) {
+            if (rt.config.requirePass != null) {
+                reject(cmd, NOAUTH);
+                return;
+            }
+            authenticated = true; // the password was removed while this connection was unauthenticated
+        }
+        if (multi != null) {
+            if (cmd.noMulti) {
+                reject(cmd, NOT_IN_TRANSACTION);
+                return;
+            }
+            if (!cmd.transactionControl) {
+                queue(cmd, argv);
+                return;
+            }
+        }
+        execute(cmd, argv);
+    }
+
+    private static boolean isSecurityAttack(byte[] name) {
+        return name.length == 4 && new String(name, StandardCharsets.US_ASCII).equalsIgnoreCase("post")
+                || name.length == 5 && new String(name, StandardCharsets.US_ASCII).equalsIgnoreCase("host:");
+    }
+
+    /** A command refused before running (unknown, arity, auth): also poisons an open MULTI. */
+    private void reject(Cmd cmd, Reply.Error error) {
+        if (multi != null) {
+            multiDirty = true;
+        }
+        if (cmd != null) {
+            stats.rejected[cmd.index]++;
+        }
+        stamp = System.nanoTime();
+        emit(error);
+    }
+
+    private void queue(Cmd cmd, byte[][] argv) {
+        if (!multiDirty) { // Redis stops storing commands of a transaction already doomed
+            if (multi.size() >= rt.config.maxQueuedCommands) {
+                reject(cmd, Reply.err("too many commands queued in MULTI (" + RespSettings.MULTI_MAX_QUEUED + " is "
+                        + rt.config.maxQueuedCommands + ")"));
+                return;
+            }
+            multi.add(new Queued(cmd, argv));
+            multiCount = multi.size();
+        }
+        stamp = System.nanoTime();
+        emit(Reply.QUEUED);
+    }
+
+    private void execute(Cmd cmd, byte[][] argv) {
+        switch (cmd.kind) {
+            case DATA -> {
+                CompletableFuture<Reply> f;
+                try {
+                    f = rt.service.execute(argv);
+                    if (f == null) {
+                        f = NO_FUTURE;
+                    }
+                } catch (RuntimeException e) {
+                    f = CompletableFuture.failedFuture(e);
+                }
+                if (pending.isEmpty() && f.isDone()) {
+                    complete(cmd, resultOf(f));
+                } else {
+                    enqueue(new Pending(f, null, resp == 3, cmd, stamp, null));
+                    stamp = System.nanoTime();
+                }
+            }
+            case BUILTIN -> {
+                Reply r = runBuiltin(cmd, argv);
+                if (r == null) {
+                    record(cmd, null);
+                } else {
+                    complete(cmd, r);
+                }
+            }
+            case MULTI -> {
+                if (multi != null) {
+                    complete(cmd, Reply.err("MULTI calls can not be nested"));
+                } else {
+                    multi = new ArrayList<>();
+                    multiDirty = false;
+                    multiCount = 0;
+                    complete(cmd, Reply.OK);
+                }
+            }
+            case DISCARD -> {
+                if (multi == null) {
+                    complete(cmd, Reply.err("DISCARD without MULTI"));
+                } else {
+                    discardTransaction();
+                    complete(cmd, Reply.OK);
+                }
+            }
+            case WATCH -> watch(cmd, argv);
+            case EXEC -> exec(cmd);
+        }
+    }
+
+    /** Runs a protocol-layer command; a bug in one becomes an error reply, not a dropped connection. */
+    private Reply runBuiltin(Cmd cmd, byte[][] argv) {
+        try {
+            return cmd.builtin.run(this, argv);
+        } catch (RuntimeException e) {
+            log.error("{} failed", cmd.fullName, e);
+            return Reply.err("internal error in '" + cmd.fullName + "': " + e);
+        }
+    }
+
+    private interface ServiceCall {
+        CompletableFuture<Reply> call();
+    }
+
+    /** Calls the service; a synchronous throw or a null future becomes a failed future. */
+    private static CompletableFuture<Reply> call(ServiceCall c) {
+        try {
+            CompletableFuture<Reply> f = c.call();
+            return f != null ? f : NO_FUTURE;
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    private void discardTransaction() {
+        multi = null;
+        multiDirty = false;
+        multiCount = -1;
+        watches = null;
+    }
+
+    private void watch(Cmd cmd, byte[][] argv) {
+        if (multi != null) {
+            complete(cmd, Reply.err("WATCH inside MULTI is not allowed"));
+            return;
+        }
+        if (watches == null) {
+            watches = new LinkedHashMap<>();
+        }
+        for (int i = 1; i < argv.length; i++) {
+            Key key = new Key(argv[i]);
+            if (watches.containsKey(key)) {
+                continue; // Redis keeps the first watch of a key
+            }
+            if (watches.size() >= rt.config.maxQueuedCommands) {
+                complete(cmd, Reply.err("too many watched keys (" + RespSettings.MULTI_MAX_QUEUED + " is "
+                        + rt.config.maxQueuedCommands + ")"));
+                return;
+            }
+            byte[] k = argv[i];
+            CompletableFuture<Long> token;
+            try {
+                token = rt.service.watchToken(k);
+                if (token == null) {
+                    token = CompletableFuture.failedFuture(
+                            new IllegalStateException("internal error: the command service returned no watch token"));
+                }
+            } catch (RuntimeException e) {
+                token = CompletableFuture.failedFuture(e);
+            }
+            watches.put(key, token);
+        }
+        complete(cmd, Reply.OK);
+    }
+
+    /** UNWATCH (also RESET, DISCARD and EXEC forget the watches). */
+    void unwatch() {
+        watches = null;
+    }
+
+    private void exec(Cmd cmd) {
+        if (multi == null) {
+            complete(cmd, Reply.err("EXEC without MULTI"));
+            return;
+        }
+        List<Queued> queued = multi;
+        boolean dirty = multiDirty;
+        Map<Key, CompletableFuture<Long>> watched = watches;
+        discardTransaction();
+        if (dirty) {
+            complete(cmd, Errors.EXECABORT);
+            return;
+        }
+        List<byte[][]> data = new ArrayList<>();
+        for (Queued q : queued) {
+            if (q.cmd.kind == Cmd.Kind.DATA) {
+                data.add(q.argv);
+            }
+        }
+        if (data.isEmpty() && (watched == null || watched.isEmpty())) {
+            complete(cmd, runQueued(queued, null));
+            return;
+        }
+        CompletableFuture<Reply> f = execWithWatches(data, watched);
+        // Protocol-layer commands of the transaction run when its data commands have run, on this
+        // event loop, and only if the transaction was not aborted by a watch.
+        Function<Reply, Reply> finisher = r -> r instanceof Reply.Array a ? runQueued(queued, a) : r;
+        if (pending.isEmpty() && f.isDone()) {
+            complete(cmd, finisher.apply(resultOf(f)));
+        } else {
+            enqueue(new Pending(f, null, resp == 3, cmd, stamp, finisher));
+            stamp = System.nanoTime();
+        }
+    }
+
+    private CompletableFuture<Reply> execWithWatches(List<byte[][]> data, Map<Key, CompletableFuture<Long>> watched) {
+        if (watched == null || watched.isEmpty()) {
+            return call(() -> rt.service.exec(data, List.of()));
+        }
+        boolean allDone = true;
+        for (CompletableFuture<Long> t : watched.values()) {
+            allDone &= t.isDone();
+        }
+        if (allDone) {
+            List<CommandService.Watch> ws = new ArrayList<>(watched.size());
+            for (Map.Entry<Key, CompletableFuture<Long>> e : watched.entrySet()) {
+                CompletableFuture<Long> t = e.getValue();
+                if (t.state() != java.util.concurrent.Future.State.SUCCESS || t.resultNow() == null) {
+                    return CompletableFuture.completedFuture(errorReply(failureOf(t)));
+                }
+                ws.add(new CommandService.Watch(e.getKey().bytes(), t.resultNow()));
+            }
+            return call(() -> rt.service.exec(data, ws));
+        }
+        CompletableFuture<?>[] tokens = watched.values().toArray(new CompletableFuture<?>[0]);
+        return CompletableFuture.allOf(tokens).handle((ignored, error) -> error)
+                .thenCompose(error -> execWithWatches(data, watched));
+    }
+
+    private static Throwable failureOf(CompletableFuture<Long> t) {
+        return switch (t.state()) {
+            case FAILED -> t.exceptionNow();
+            case CANCELLED -> new IllegalStateException("watch cancelled");
+            default -> new IllegalStateException("internal error: no watch token");
+        };
+    }
+
+    /** Replies of a transaction in queue order: data replies from the service, the rest run now. */
+    private Reply runQueued(List<Queued> queued, Reply.Array dataReplies) {
+        List<Reply> replies = new ArrayList<>(queued.size());
+        int next = 0;
+        for (Queued q : queued) {
+            Reply r;
+            if (q.cmd.kind == Cmd.Kind.DATA) {
+                if (dataReplies == null || next >= dataReplies.items().size()) {
+                    return internalError("EXEC returned fewer replies than queued data commands");
+                }
+                r = dataReplies.items().get(next++);
+                recordQueued(q.cmd, r);
+            } else {
+                assert q.cmd.kind == Cmd.Kind.BUILTIN : "only data and builtin commands are queued: " + q.cmd;
+                lastCmd = q.cmd;
+                r = runBuiltin(q.cmd, q.argv);
+                if (r == null) {
+                    r = Reply.Null.BULK;
+                }
+                recordQueued(q.cmd, r);
+            }
+            replies.add(r);
+        }
+        if (dataReplies != null && next != dataReplies.items().size()) {
+            return internalError("EXEC returned more replies than queued data commands");
+        }
+        return Reply.array(replies);
+    }
+
+    private void recordQueued(Cmd cmd, Reply r) {
+        stats.calls[cmd.index]++;
+        stats.commands++;
+        if (r instanceof Reply.Error e) {
+            stats.failed[cmd.index]++;
+            rt.stats.countError(e);
+        }
+    }
+
+    private static Reply internalError(String what) {
+        log.error("Internal error: {}", what);
+        return Reply.err("internal error: " + what);
+    }
+
+    // ---------------------------------------------------------------- replies
+
+    /** A command finished now with reply {@code r}. */
+    private void complete(Cmd cmd, Reply r) {
+        record(cmd, r);
+        emit(r);
+    }
+
+    private void record(Cmd cmd, Reply r) {
+        long now = System.nanoTime();
+        int i = cmd.index;
+        stats.calls[i]++;
+        stats.nanos[i] += now - stamp;
+        stats.commands++;
+        if (r instanceof Reply.Error) {
+            stats.failed[i]++;
+        }
+        stamp = now;
+    }
+
+    /** Sends {@code r} after everything before it. */
+    void emit(Reply r) {
+        if (pending.isEmpty()) {
+            encode(r, resp == 3);
+        } else {
+            enqueue(new Pending(null, r, resp == 3, null, 0, null));
+        }
+    }
+
+    private void enqueue(Pending p) {
+        pending.addLast(p);
+        if (p.future != null && !p.future.isDone()) {
+            p.future.whenComplete((r, t) -> onServiceCompletion());
+        }
+        if (!readPausedForInflight && pending.size() >= rt.config.maxInflightPerClient) {
+            // Backpressure: stop reading until half the in-flight replies are out. The limit is soft
+            // by what the current read already delivered: the decoder finishes the bytes it holds.
+            readPausedForInflight = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    private void onServiceCompletion() {
+        if (ctx.executor().inEventLoop()) {
+            drainPending();
+            return;
+        }
+        try {
+            ctx.executor().execute(drainTask);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The event loop has shut down with the server: the connection is gone, nothing to send.
+            log.debug("Reply for client id={} dropped: event loop shut down", id);
+        }
+    }
+
+    private void drainPending() {
+        if (closed) {
+            return;
+        }
+        Pending p;
+        while ((p = pending.peekFirst()) != null && p.isDone()) {
+            pending.pollFirst();
+            Reply r = p.future == null ? p.reply : resultOf(p.future);
+            if (p.finisher != null) {
+                r = p.finisher.apply(r);
+            }
+            if (p.cmd != null) {
+                int i = p.cmd.index;
+                stats.calls[i]++;
+                stats.nanos[i] += System.nanoTime() - p.startNanos;
+                stats.commands++;
+                if (r instanceof Reply.Error) {
+                    stats.failed[i]++;
+                }
+            }
+            encode(r, p.resp3);
+            if (closed) {
+                return;
+            }
+        }
+        if (readPausedForInflight && pending.size() <= rt.config.maxInflightPerClient / 2) {
+            readPausedForInflight = false;
+            if (!draining && !closeAfterReply) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        if (!inBatch) {
+            lastInteractionNanos = System.nanoTime();
+            flushOut();
+        }
+    }
+
+    private void encode(Reply r, boolean resp3) {
+        if (closed) {
+            return;
+        }
+        if (r instanceof Reply.Error e) {
+            rt.stats.countError(e);
+        }
+        ByteBuf o = out;
+        if (o == null) {
+            o = out = ctx.alloc().ioBuffer(INITIAL_OUT);
+        }
+        ReplyEncoder.encode(r, o, resp3);
+        if (o.readableBytes() >= WRITE_CHUNK) {
+            writeOut();
+        }
+    }
+
+    private void writeOut() {
+        ByteBuf b = out;
+        out = null;
+        stats.netOut += b.readableBytes();
+        ctx.writeAndFlush(b, ctx.voidPromise());
+        checkOutputLimit();
+    }
+
+    /** Redis disconnects a client whose unread replies exceed the output buffer hard limit. */
+    private void checkOutputLimit() {
+        ChannelOutboundBuffer ob = ctx.channel().unsafe().outboundBuffer();
+        long unsent = (ob == null ? 0 : ob.totalPendingWriteBytes()) + (out == null ? 0 : out.readableBytes());
+        if (unsent > rt.config.outputBufferLimitBytes) {
+            log.info("Client id={} addr={} closed for overcoming of output buffer limits ({} bytes unread, limit {})",
+                    id, addr, unsent, rt.config.outputBufferLimitBytes);
+            kill();
+        }
+    }
+
+    private void flushOut() {
+        if (closed) {
+            return;
+        }
+        if (out != null) {
+            if (out.isReadable()) {
+                writeOut();
+            } else {
+                releaseOut();
+            }
+        }
+        if (!closed && (closeAfterReply || draining) && pending.isEmpty()) {
+            closed = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void releaseOut() {
+        if (out != null) {
+            out.release();
+            out = null;
+        }
+    }
+
+    static Reply resultOf(CompletableFuture<Reply> f) {
+        return switch (f.state()) {
+            case SUCCESS -> {
+                Reply r = f.resultNow();
+                yield r != null ? r : internalError("the command service completed with no reply");
+            }
+            case FAILED -> errorReply(f.exceptionNow());
+            case CANCELLED -> Reply.err("command cancelled");
+            case RUNNING -> throw new IllegalStateException("not completed");
+        };
+    }
+
+    /** When the service fails every command (no quorum, shutdown), one warning a second is enough. */
+    private static final java.util.concurrent.atomic.AtomicLong lastFailureWarning =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 2_000_000_000L);
+
+    private static boolean warnAllowed() {
+        long now = System.nanoTime();
+        long last = lastFailureWarning.get();
+        return now - last >= 1_000_000_000L && lastFailureWarning.compareAndSet(last, now);
+    }
+
+    /** A service failure as a Redis error: "ERR " and the exception's message, never a stack trace. */
+    static Reply.Error errorReply(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        if (t instanceof IllegalArgumentException || !warnAllowed()) {
+            log.debug("Command failed: {}", t.toString());
+        } else {
+            log.warn("Command failed: {} (further failures within a second are logged at debug level)", t.toString());
+        }
+        if (message == null || message.isBlank()) {
+            message = t.getClass().getSimpleName();
+        }
+        return Reply.err(message);
+    }
+
+    // ---------------------------------------------------------------- session, for the builtins
+
+    long id() {
+        return id;
+    }
+
+    String name() {
+        return name;
+    }
+
+    void name(String newName) {
+        this.name = newName;
+    }
+
+    void libName(String v) {
+        this.libName = v;
+    }
+
+    void libVersion(String v) {
+        this.libVersion = v;
+    }
+
+    int resp() {
+        return resp;
+    }
+
+    void resp(int version) {
+        assert version == 2 || version == 3 : "RESP version " + version;
+        this.resp = version;
+    }
+
+    boolean authenticated() {
+        return authenticated;
+    }
+
+    void authenticated(boolean value) {
+        this.authenticated = value;
+    }
+
+    void readonlyMode(boolean value) {
+        this.readonlyMode = value;
+    }
+
+    void noEvict(boolean value) {
+        this.noEvict = value;
+    }
+
+    void noTouch(boolean value) {
+        this.noTouch = value;
+    }
+
+    /** QUIT and friends: reply, then close; later input is ignored. */
+    void closeAfterReply() {
+        this.closeAfterReply = true;
+    }
+
+    /** RESET: back to the state of a new connection (Redis's clearClientConnectionState). */
+    void resetSession() {
+        discardTransaction();
+        resp = 2;
+        name = null;
+        authenticated = rt.config.requirePass == null;
+        readonlyMode = false;
+        noEvict = false;
+        noTouch = false;
+    }
+
+    String addr() {
+        return addr;
+    }
+
+    String laddr() {
+        return laddr;
+    }
+
+    /** The local address this client connected to (for wildcard binds in CLUSTER replies). */
+    InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /**
+     * One CLIENT LIST line (Redis's catClientInfoString, with the fields Cairn tracks). Called
+     * from any event loop: session fields are read racily, as monitoring data.
+     */
+    String infoLine() {
+        long now = System.currentTimeMillis();
+        StringBuilder flags = new StringBuilder();
+        if (multiCount >= 0) {
+            flags.append('x');
+        }
+        if (closeAfterReply) {
+            flags.append('c');
+        }
+        if (readonlyMode) {
+            flags.append('r');
+        }
+        if (noEvict) {
+            flags.append('e');
+        }
+        if (noTouch) {
+            flags.append('T');
+        }
+        if (flags.isEmpty()) {
+            flags.append('N');
+        }
+        ChannelHandlerContext c = ctx;
+        long omem = 0;
+        int fd = -1;
+        if (c != null) {
+            ChannelOutboundBuffer ob = c.channel().unsafe().outboundBuffer();
+            omem = ob == null ? 0 : ob.totalPendingWriteBytes();
+            if (c.channel() instanceof EpollSocketChannel e) {
+                fd = e.fd().intValue();
+            }
+        }
+        RespDecoder d = decoder;
+        Cmd last = lastCmd;
+        String n = name;
+        String ln = libName;
+        String lv = libVersion;
+        return "id=" + id + " addr=" + addr + " laddr=" + laddr + " fd=" + fd + " name=" + (n == null ? "" : n)
+                + " age=" + (now - createdMillis) / 1000 + " idle=" + idleNanos() / 1_000_000_000L
+                + " flags=" + flags + " db=0 sub=0 psub=0 ssub=0 multi=" + multiCount
+                + " qbuf=" + (d == null ? 0 : Math.max(0, d.bufferedBytes())) + " omem=" + omem
+                + " events=r cmd=" + (last == null ? "NULL" : last.fullName) + " user=default redir=-1 resp=" + resp
+                + " lib-name=" + (ln == null ? "" : ln) + " lib-ver=" + (lv == null ? "" : lv);
+    }
+
+    /** Redis's "ip:port" ("[ipv6]:port") for CLIENT LIST/KILL. */
+    static String format(SocketAddress a) {
+        if (a instanceof InetSocketAddress i && i.getAddress() != null) {
+            String ip = NetUtil.toAddressString(i.getAddress());
+            return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + i.getPort();
+        }
+        return a == null ? "?:0" : a.toString();
+    }
+
+    private static boolean isLoopback(SocketAddress a) {
+        return !(a instanceof InetSocketAddress i) || i.getAddress() == null || i.getAddress().isLoopbackAddress();
+    }
+}

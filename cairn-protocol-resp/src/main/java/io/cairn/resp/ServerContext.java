@@ -1,0 +1,36 @@
+package io.cairn.resp;
+
+import java.util.Map;
+
+/**
+ * What the RESP layer needs to know about the node it runs in, supplied by the server wiring.
+ * Calls may come from any event-loop thread; implementations must be thread-safe and must not
+ * block (in particular {@link #requestShutdown()} must hand the shutdown to another thread,
+ * because shutting down waits for the event loops).
+ */
+public interface ServerContext {
+    /** 40-character lower-case hex node id, as {@code CLUSTER MYID} reports it. */
+    String nodeId();
+
+    /** The Redis version whose semantics the node follows, reported as {@code redis_version}. */
+    String version();
+
+    /** Cairn's own version, reported as {@code cairn_version} in INFO. */
+    default String cairnVersion() {
+        String v = ServerContext.class.getPackage().getImplementationVersion();
+        return v == null ? "unknown" : v;
+    }
+
+    /**
+     * Read-only view of the node's effective configuration for {@code CONFIG GET}. The RESP
+     * layer's own keys ({@link RespSettings}) are answered from its live values and override
+     * entries of the same name here.
+     */
+    Map<String, String> config();
+
+    /** {@code SHUTDOWN}: begin a graceful shutdown of the whole node, asynchronously. */
+    void requestShutdown();
+
+    /** Slot ownership for the CLUSTER commands. */
+    ClusterView cluster();
+}
