@@ -78,7 +78,8 @@ public final class CairnServer implements AutoCloseable {
         return new RespSettings(c.string("bind"), c.intValue("port"), c.intValue("maxclients"), (int) bulk,
                 c.intValue("max-multibulk-len"), c.longValue("client-query-buffer-limit"),
                 c.longValue("client-output-buffer-limit"), c.intValue("timeout"), c.bool("protected-mode"),
-                c.string("requirepass"), c.intValue("io-threads"));
+                c.string("requirepass"), c.intValue("io-threads"), c.intValue("multi-max-queued"),
+                c.intValue("client-max-inflight"), c.intValue("shutdown-timeout"));
     }
 
     /**
@@ -182,6 +183,11 @@ public final class CairnServer implements AutoCloseable {
         @Override
         public String version() {
             return REDIS_COMPAT_VERSION;
+        }
+
+        @Override
+        public String cairnVersion() {
+            return VERSION;
         }
 
         @Override

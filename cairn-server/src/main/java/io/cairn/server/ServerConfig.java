@@ -45,6 +45,9 @@ public final class ServerConfig {
         d.put("protected-mode", "yes");
         d.put("requirepass", null);
         d.put("io-threads", "0");
+        d.put("multi-max-queued", "100000");
+        d.put("client-max-inflight", "4096");
+        d.put("shutdown-timeout", "5");
         d.put("expiry.active.interval-ms", "100");
         d.put("expiry.active.batch", "200");
         d.put("hlc.max-offset-ms", "500");

@@ -192,7 +192,8 @@ final class CommandGenerator {
             // expiries get GT/LT (their combination errors are still exercised below).
             c.add(new String[] {"NX", "XX", relative ? "NX" : "GT", relative ? "XX" : "LT"}[flags]);
         } else if (flags == 4) {
-            c.add(pick(new String[] {"NX", "GT"}));
+            // Two flags: combinations Redis refuses (and, for absolute expiries, GT XX / GT LT too).
+            c.add(relative ? "NX" : pick(new String[] {"NX", "GT"}));
             c.add(pick(new String[] {"XX", "LT", "FOO"}));
         }
     }
