@@ -8,12 +8,17 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v redis-benchmark >/dev/null 2>&1 || need+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
-have_jdk21=false
-for d in /usr/lib/jvm/*/; do
-  v=$("${d}bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1 || true)
-  if [[ -n "$v" && "${v%%.*}" -ge 21 && -x "${d}bin/javac" ]]; then have_jdk21=true; fi
-done
-$have_jdk21 || need+=(openjdk-21-jdk-headless)
+# shellcheck source=lib/java.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/java.sh"
+have_jdk21=true
+cairn_find_jdk 21 >/dev/null || have_jdk21=false
+if ! $have_jdk21; then
+  # Debian bookworm ships no JDK 21; newer Debian releases and Adoptium's repository do.
+  for pkg in openjdk-21-jdk-headless openjdk-25-jdk-headless temurin-21-jdk temurin-25-jdk; do
+    if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then need+=("$pkg"); have_jdk21=true; break; fi
+  done
+  $have_jdk21 || { echo "install-deps: no JDK >= 21 installed and none available from apt; install one and set JAVA_HOME" >&2; exit 1; }
+fi
 if [[ ${#need[@]} -gt 0 ]]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   echo "install-deps: installing ${need[*]}"
