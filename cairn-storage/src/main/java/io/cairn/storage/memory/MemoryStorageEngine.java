@@ -40,9 +40,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Consistency:
  * <ul>
  *   <li>Every write passes a per-partition {@link WriteGate} (a striped counter, no shared cache line
- *       between writer threads). Snapshot, restore and drop close the gate: snapshot only long
- *       enough to copy references to the (immutable) records, then sorts and writes the file with
- *       writers running again.</li>
+ *       between writer threads). GateBenchmark, enter+exit with 1 / 2 writer threads: WriteGate
+ *       6.4 / 14 ns, StampedLock read lock 8.6 / 16 ns, ReentrantReadWriteLock 10 / 89 ns, nothing
+ *       2.3 / 5.7 ns. Snapshot,
+ *       restore and drop close the gate. A snapshot closes it only to install a copy-on-write
+ *       capture: while the snapshot reads the live map, each write first saves the key's
+ *       pre-snapshot record into the capture (writes then take the compute path instead of the
+ *       replace fast path). Writers are never held off for the copy, which for 1M keys takes
+ *       150-270 ms on the reference machine.</li>
  *   <li>Restore and drop build/replace the whole partition structure and swap one volatile
  *       reference, so readers see the old range or the new one.</li>
  *   <li>Scans are consistent with multi-key batches through a seqlock-style pair of counters
