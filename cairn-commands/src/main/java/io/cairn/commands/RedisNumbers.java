@@ -21,6 +21,15 @@ public final class RedisNumbers {
         }
     }
 
+    /** {@code string2ll} for callers that prefer a sentinel to an exception: {@code fallback} if invalid. */
+    public static long parseLongOr(byte[] s, long fallback) {
+        try {
+            return parseLong(s);
+        } catch (NotANumber e) {
+            return fallback;
+        }
+    }
+
     /**
      * Redis's {@code string2ll}: optional '-', then digits without leading zeros (except "0"
      * itself), no spaces, no '+', in the long range, shorter than 21 bytes.

@@ -1,5 +1,6 @@
 package io.cairn.resp;
 
+import io.cairn.commands.RedisNumbers;
 import io.netty.buffer.ByteBuf;
 
 /** Redis's integer parsing ({@code string2ll} in util.c) and formatting, without allocation. */
@@ -28,39 +29,7 @@ final class RespNumbers {
 
     /** {@code string2ll} over a whole argument; {@link #INVALID} if it is not exactly a number. */
     static long parseLong(byte[] s) {
-        int len = s.length;
-        if (len == 0 || len >= LONG_STR_SIZE) {
-            return INVALID;
-        }
-        int i = 0;
-        boolean negative = false;
-        if (s[0] == '-') {
-            negative = true;
-            i = 1;
-            if (len == 1) {
-                return INVALID;
-            }
-        }
-        if (s[i] == '0' && len == 1) {
-            return 0;
-        }
-        if (s[i] < '1' || s[i] > '9') {
-            return INVALID;
-        }
-        int digits = len - i;
-        long v = 0;
-        for (; i < len; i++) {
-            int d = s[i] - '0';
-            if (d < 0 || d > 9) {
-                return INVALID;
-            }
-            // Up to 18 digits cannot overflow; only the 19th needs a check.
-            if (digits > 18 && v > (Long.MAX_VALUE - d) / 10) {
-                return INVALID;
-            }
-            v = v * 10 + d;
-        }
-        return negative ? -v : v;
+        return RedisNumbers.parseLongOr(s, INVALID);
     }
 
     /** Number of decimal characters of {@code v}, sign included. */
