@@ -59,16 +59,15 @@ public interface StorageEngine extends AutoCloseable {
     ScanResult scan(int partition, byte[] afterKey, int limit, long nowMillis);
 
     /**
-     * Keys of one partition whose records are dead at {@code nowMillis} (expired at or before it,
-     * or tombstones, which are only kept until the next purge), in key order,
+     * Keys of one partition whose records expired at or before {@code nowMillis}, in key order,
      * starting strictly after {@code afterKey}, at most {@code limit}. The caller decides how to
      * delete them (locally, or proposed through Raft so replicas stay identical).
      */
     List<byte[]> expiredKeys(int partition, byte[] afterKey, int limit, long nowMillis);
 
     /**
-     * Local purge: physically removes up to {@code limit} dead records of one partition (expired
-     * at or before {@code nowMillis}, or tombstones). Returns how many were removed.
+     * Local purge: removes up to {@code limit} records of one partition that expired at or before
+     * {@code nowMillis} (physically, no tombstone). Returns how many were removed.
      */
     int purgeExpired(int partition, long nowMillis, int limit);
 

@@ -98,6 +98,12 @@ public final class RecordCodec {
         return (flags & FLAG_EXPIRY) != 0 && getLong(b, MIN_LENGTH) <= nowMillis;
     }
 
+    /** True if the record carries an expiry that has passed (tombstones never expire). */
+    public static boolean isExpiredAt(byte[] b, long nowMillis) {
+        int flags = checkHeader(b);
+        return (flags & FLAG_TOMBSTONE) == 0 && (flags & FLAG_EXPIRY) != 0 && getLong(b, MIN_LENGTH) <= nowMillis;
+    }
+
     private static int checkHeader(byte[] b) {
         if (b == null || b.length < MIN_LENGTH) {
             throw new CorruptDataException("corrupt record: " + (b == null ? "null" : b.length + " bytes")

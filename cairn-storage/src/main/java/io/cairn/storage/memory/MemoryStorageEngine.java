@@ -201,25 +201,12 @@ public final class MemoryStorageEngine implements StorageEngine {
         put(partition, key, Record.tombstone(version));
     }
 
-    /**
-     * Records the purge sweep must revisit (kept in the {@code expiring} set): those with an
-     * expiry, and tombstones, which would otherwise stay in memory forever after a DEL.
-     */
-    private static boolean sweepable(Record r) {
-        return r.hasExpiry() || r.tombstone();
-    }
-
-    /** A sweepable record that reads can no longer see at {@code nowMillis}, so purge may drop it. */
-    private static boolean reclaimableAt(Record r, long nowMillis) {
-        return r.tombstone() || r.expireAtMillis() <= nowMillis;
-    }
-
     private static void applyPut(Data d, byte[] key, Record record) {
         // Read inside the gate: a snapshot installs or clears the capture only with the gate
         // closed or after it no longer reads it, so this write is either wholly before the
         // snapshot or saves the old record first.
         Capture capture = d.capture;
-        if (capture == null && !sweepable(record)) {
+        if (capture == null && !record.hasExpiry()) {
             // Fast path: overwrite of an existing key touches neither the ordered index nor the
             // expiry set (a stale expiry-set entry is allowed and cleaned by the sweep).
             Record old = d.map.replace(new ByteKey(key), record);
@@ -235,7 +222,7 @@ public final class MemoryStorageEngine implements StorageEngine {
             if (old == null) {
                 d.index.add(k);
             }
-            if (sweepable(record)) {
+            if (record.hasExpiry()) {
                 d.expiring.add(k);
             }
             d.accountPut(old, record, k.bytes.length);
@@ -282,7 +269,7 @@ public final class MemoryStorageEngine implements StorageEngine {
                 if (old == null) {
                     d.index.add(k);
                 }
-                if (sweepable(newRecord)) {
+                if (newRecord.hasExpiry()) {
                     d.expiring.add(k);
                 }
                 d.accountPut(old, newRecord, k.bytes.length);
@@ -411,8 +398,8 @@ public final class MemoryStorageEngine implements StorageEngine {
         List<byte[]> out = new ArrayList<>(Math.min(limit, 1024));
         for (ByteKey k : view) {
             Record r = d.map.get(k);
-            if (r != null && sweepable(r)) {
-                if (reclaimableAt(r, nowMillis)) {
+            if (r != null && r.hasExpiry()) {
+                if (r.expireAtMillis() <= nowMillis) {
                     out.add(k.bytes.clone());
                     if (out.size() == limit) {
                         break;
@@ -429,7 +416,7 @@ public final class MemoryStorageEngine implements StorageEngine {
     private static void dropStaleExpiring(Data d, ByteKey k) {
         // Under the key's bin lock, so a concurrent write that adds an expiry cannot be undone.
         d.map.compute(k, (kk, cur) -> {
-            if (cur == null || !sweepable(cur)) {
+            if (cur == null || !cur.hasExpiry()) {
                 d.expiring.remove(kk);
             }
             return cur;
@@ -458,11 +445,11 @@ public final class MemoryStorageEngine implements StorageEngine {
                 gone[0] = false;
                 Capture capture = d.capture;
                 d.map.compute(k, (kk, cur) -> {
-                    if (cur == null || !sweepable(cur)) {
+                    if (cur == null || !cur.hasExpiry()) {
                         d.expiring.remove(kk);
                         return cur;
                     }
-                    if (!reclaimableAt(cur, nowMillis)) {
+                    if (cur.expireAtMillis() > nowMillis) {
                         return cur;
                     }
                     if (capture != null) {
@@ -553,7 +540,7 @@ public final class MemoryStorageEngine implements StorageEngine {
                 ByteKey k = new ByteKey(reader.key());
                 fresh.map.put(k, r);
                 fresh.index.add(k);
-                if (sweepable(r)) {
+                if (r.hasExpiry()) {
                     fresh.expiring.add(k);
                 }
                 fresh.accountPut(null, r, k.bytes.length);

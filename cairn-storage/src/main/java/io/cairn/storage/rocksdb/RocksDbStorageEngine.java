@@ -526,7 +526,7 @@ public final class RocksDbStorageEngine implements StorageEngine {
         try (RangeIterator r = range(partition, null)) {
             List<byte[]> out = new ArrayList<>(Math.min(limit, 1024));
             for (r.it.seek(seekKey(partition, afterKey)); r.valid() && out.size() < limit; r.it.next()) {
-                if (RecordCodec.isDeadAt(r.it.value(), nowMillis)) {
+                if (RecordCodec.isExpiredAt(r.it.value(), nowMillis)) {
                     out.add(userKey(r.it.key()));
                 }
             }
@@ -546,7 +546,7 @@ public final class RocksDbStorageEngine implements StorageEngine {
             List<byte[]> candidates = new ArrayList<>();
             try (RangeIterator r = range(partition, null)) {
                 for (r.it.seek(prefix(partition)); r.valid() && candidates.size() < limit; r.it.next()) {
-                    if (RecordCodec.isDeadAt(r.it.value(), nowMillis)) {
+                    if (RecordCodec.isExpiredAt(r.it.value(), nowMillis)) {
                         candidates.add(r.it.key());
                     }
                 }
@@ -572,7 +572,7 @@ public final class RocksDbStorageEngine implements StorageEngine {
                 List<byte[]> current = db.multiGetAsList(Collections.nCopies(candidates.size(), cf), candidates);
                 for (int i = 0; i < candidates.size(); i++) {
                     byte[] v = current.get(i);
-                    if (v != null && RecordCodec.isDeadAt(v, nowMillis)) {
+                    if (v != null && RecordCodec.isExpiredAt(v, nowMillis)) {
                         wb.delete(cf, candidates.get(i));
                         removed++;
                     }

@@ -308,8 +308,7 @@ abstract class EngineModelProperties {
         List<byte[]> expiredInModel(int p) {
             List<byte[]> out = new ArrayList<>();
             model[p].forEach((k, r) -> {
-                // Dead records: expired ones and tombstones (purge reclaims both).
-                if (r.tombstone() || (r.hasExpiry() && r.expireAtMillis() <= now)) {
+                if (!r.tombstone() && r.hasExpiry() && r.expireAtMillis() <= now) {
                     out.add(k);
                 }
             });

@@ -51,6 +51,6 @@ class CodecTest {
         byte[] tombstoneWithValue = RecordCodec.encode(Record.value(new byte[] {1}, 1));
         tombstoneWithValue[0] |= 1;
         assertThrows(CorruptDataException.class, () -> RecordCodec.decode(tombstoneWithValue));
-        assertTrue(RecordCodec.isDeadAt(RecordCodec.encode(Record.tombstone(1)), 0));
+        assertFalse(RecordCodec.isExpiredAt(RecordCodec.encode(Record.tombstone(1)), Long.MAX_VALUE));
     }
 }
