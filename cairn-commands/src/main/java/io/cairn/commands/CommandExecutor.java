@@ -164,31 +164,13 @@ public final class CommandExecutor {
      * commands); for read-only commands {@code version} only seeds RANDOMKEY's choice.
      */
     public Reply execute(byte[][] argv, long nowMillis, long version) {
-        if (argv == null || argv.length == 0) {
-            return CommandErrors.EMPTY_COMMAND;
-        }
-        String name = commandName(argv[0]);
-        CommandSpec spec = specs.get(name);
-        if (spec == null) {
-            return CommandErrors.unknownCommand(argv);
-        }
-        if (!spec.arityAccepts(argv.length)) {
-            return Errors.wrongArity(name);
-        }
-        if (spec.isWrite() && version <= 0) {
-            throw new IllegalArgumentException("write command " + name + " needs a positive version, got " + version);
-        }
         Tx tx = new Tx(engine, nowMillis, version);
-        Reply reply;
-        try {
-            reply = run(name, argv, tx);
-        } catch (ReplyError e) {
-            return e.reply;
-        } catch (IllegalArgumentException e) {
-            // An engine limit we did not anticipate: report it, write nothing.
-            return Reply.err(e.getMessage());
+        Reply reply = runOne(argv, tx);
+        if (!(reply instanceof Reply.Error)) {
+            // An error reply writes nothing: commands validate before they buffer a write, and
+            // skipping the commit keeps that true even for a failure after buffering.
+            commit(tx);
         }
-        commit(tx);
         return reply;
     }
 
@@ -207,13 +189,14 @@ public final class CommandExecutor {
         Tx tx = new Tx(engine, nowMillis, version);
         List<Reply> replies = new ArrayList<>(commands.size());
         for (byte[][] argv : commands) {
-            replies.add(runInBlock(argv, tx));
+            replies.add(runOne(argv, tx));
         }
         commit(tx);
         return Reply.array(replies);
     }
 
-    private Reply runInBlock(byte[][] argv, Tx tx) {
+    /** One command against {@code tx}: checks name, arity and version, then runs it; errors as replies. */
+    private Reply runOne(byte[][] argv, Tx tx) {
         if (argv == null || argv.length == 0) {
             return CommandErrors.EMPTY_COMMAND;
         }
@@ -226,13 +209,14 @@ public final class CommandExecutor {
             return Errors.wrongArity(name);
         }
         if (spec.isWrite() && tx.version <= 0) {
-            throw new IllegalArgumentException("EXEC with write command " + name + " needs a positive version");
+            throw new IllegalArgumentException("write command " + name + " needs a positive version, got " + tx.version);
         }
         try {
             return run(name, argv, tx);
         } catch (ReplyError e) {
             return e.reply;
         } catch (IllegalArgumentException e) {
+            // An engine limit we did not anticipate: report it, write nothing.
             return Reply.err(e.getMessage());
         }
     }
