@@ -313,23 +313,10 @@ public final class RocksDbStorageEngine implements StorageEngine {
         Checks.record(limits, record);
         byte[] stored = storedKey(partition, key);
         byte[] value = RecordCodec.encode(record);
-        int token = enter();
-        try {
-            WriteGate g = gate(partition);
-            int pt = g.enter();
-            ReentrantLock lock = stripes[stripe(partition, key)];
-            lock.lock();
-            try {
-                db.put(cf, writeOptions, stored, value);
-            } catch (RocksDBException e) {
-                throw failure("put", e);
-            } finally {
-                lock.unlock();
-                g.exit(pt);
-            }
-        } finally {
-            closeGate.exit(token);
-        }
+        withKeyLock(partition, key, "put", () -> {
+            db.put(cf, writeOptions, stored, value);
+            return null;
+        });
     }
 
     @Override
@@ -346,6 +333,29 @@ public final class RocksDbStorageEngine implements StorageEngine {
         Checks.record(limits, newRecord);
         byte[] stored = storedKey(partition, key);
         byte[] value = RecordCodec.encode(newRecord);
+        return withKeyLock(partition, key, "compare-and-set", () -> {
+            byte[] current = db.get(cf, stored);
+            long currentVersion = current == null ? 0L : RecordCodec.version(current);
+            if (currentVersion != expectedVersion) {
+                return false;
+            }
+            db.put(cf, writeOptions, stored, value);
+            return true;
+        });
+    }
+
+    /** A RocksDB call made under {@link #withKeyLock}. */
+    @FunctionalInterface
+    private interface KeyedCall<T> {
+        T run() throws RocksDBException;
+    }
+
+    /**
+     * Runs {@code call} inside the close gate, the partition's snapshot gate and the key's lock
+     * stripe: every single-key writer goes through here, which is what makes compare-and-set
+     * atomic against all of them.
+     */
+    private <T> T withKeyLock(int partition, byte[] key, String op, KeyedCall<T> call) {
         int token = enter();
         try {
             WriteGate g = gate(partition);
@@ -353,15 +363,9 @@ public final class RocksDbStorageEngine implements StorageEngine {
             ReentrantLock lock = stripes[stripe(partition, key)];
             lock.lock();
             try {
-                byte[] current = db.get(cf, stored);
-                long currentVersion = current == null ? 0L : RecordCodec.version(current);
-                if (currentVersion != expectedVersion) {
-                    return false;
-                }
-                db.put(cf, writeOptions, stored, value);
-                return true;
+                return call.run();
             } catch (RocksDBException e) {
-                throw failure("compare-and-set", e);
+                throw failure(op, e);
             } finally {
                 lock.unlock();
                 g.exit(pt);
