@@ -8,6 +8,7 @@ import io.cairn.storage.StorageLimits;
 import io.cairn.storage.WriteBatch;
 import io.cairn.storage.codec.RecordCodec;
 import io.cairn.storage.codec.SnapshotFile;
+import io.cairn.storage.support.AtomicSlots;
 import io.cairn.storage.support.Checks;
 import io.cairn.storage.support.EngineSettings;
 import io.cairn.storage.support.WriteGate;
@@ -154,15 +155,7 @@ public final class MemoryStorageEngine implements StorageEngine {
     }
 
     private Partition partitionForWrite(int p) {
-        Partition part = partitions.get(p);
-        if (part == null) {
-            Partition created = new Partition();
-            part = partitions.compareAndExchange(p, null, created);
-            if (part == null) {
-                part = created;
-            }
-        }
-        return part;
+        return AtomicSlots.getOrCreate(partitions, p, Partition::new);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.cairn.storage.StorageLimits;
 import io.cairn.storage.WriteBatch;
 import io.cairn.storage.codec.RecordCodec;
 import io.cairn.storage.codec.SnapshotFile;
+import io.cairn.storage.support.AtomicSlots;
 import io.cairn.storage.support.Checks;
 import io.cairn.storage.support.EngineSettings;
 import io.cairn.storage.support.WriteGate;
@@ -260,15 +261,7 @@ public final class RocksDbStorageEngine implements StorageEngine {
     }
 
     private WriteGate gate(int partition) {
-        WriteGate g = partitionGates.get(partition);
-        if (g == null) {
-            WriteGate created = new WriteGate();
-            g = partitionGates.compareAndExchange(partition, null, created);
-            if (g == null) {
-                g = created;
-            }
-        }
-        return g;
+        return AtomicSlots.getOrCreate(partitionGates, partition, WriteGate::new);
     }
 
     private int stripe(int partition, byte[] key) {
