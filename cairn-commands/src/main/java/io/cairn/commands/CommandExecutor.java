@@ -268,6 +268,40 @@ public final class CommandExecutor {
         return expired.size();
     }
 
+    /**
+     * The partition's removal marker (see {@link #watchToken}): part of the replicated state, so a
+     * snapshot must carry it and a restore must put it back, or WATCH tokens of absent keys would
+     * differ between a replica that applied the log and one that installed a snapshot.
+     */
+    public long removalVersion(int partition) {
+        return removalVersion.get(partition);
+    }
+
+    /** Puts back the removal marker saved with a snapshot of {@code partition}. */
+    public void restoreRemovalVersion(int partition, long version) {
+        if (version < 0) {
+            throw new IllegalArgumentException("removal version must be >= 0, got " + version);
+        }
+        removalVersion.set(partition, version);
+    }
+
+    /**
+     * Removes every record of one partition (FLUSHALL as the cluster runs it: once per partition,
+     * through each partition's log). Returns how many live keys were dropped.
+     */
+    public long flushPartition(int partition, long version) {
+        if (partition < 0 || partition >= partitions) {
+            throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (partitions - 1));
+        }
+        if (version <= 0) {
+            throw new IllegalArgumentException("flush needs a positive version, got " + version);
+        }
+        long keys = engine.stats(partition).keys();
+        engine.dropPartition(partition);
+        removalVersion.set(partition, version);
+        return keys;
+    }
+
     /** True if {@code partition} holds a record that expired at {@code nowMillis} (a cheap probe). */
     public boolean hasExpired(int partition, long nowMillis) {
         return !engine.expiredKeys(partition, null, 1, engineTime(nowMillis)).isEmpty();

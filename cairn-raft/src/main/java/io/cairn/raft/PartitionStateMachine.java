@@ -161,6 +161,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             if (snapshot == null) {
                 // Ratis replays the whole log: start from nothing, whatever a durable engine holds.
                 engine.dropPartition(partition);
+                executor.restoreRemovalVersion(partition, 0);
                 lastNow = 0;
                 lastVersion = 0;
                 setLastAppliedTermIndex(TermIndex.INITIAL_VALUE);
@@ -180,6 +181,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                             + ", this group is partition " + partition);
                 }
                 engine.restore(partition, dir);
+                executor.restoreRemovalVersion(partition, header.removalVersion());
                 lastNow = header.lastNow();
                 lastVersion = header.lastVersion();
             } finally {
@@ -310,11 +312,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
         TermIndex ti;
         long now;
         long version;
+        long removal;
         lock.readLock().lock();
         try {
             ti = getLastAppliedTermIndex();
             now = lastNow;
             version = lastVersion;
+            removal = executor.removalVersion(partition);
         } finally {
             lock.readLock().unlock();
         }
@@ -331,7 +335,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 throw new IllegalStateException("partition " + partition + ": applied index moved from " + ti
                         + " to " + after + " during a snapshot");
             }
-            SnapshotArchive.pack(dir.resolve("data"), new SnapshotArchive.Header(partition, now, version), tmpFile);
+            SnapshotArchive.pack(dir.resolve("data"), new SnapshotArchive.Header(partition, now, version, removal), tmpFile);
             Files.move(tmpFile, target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
             storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));

@@ -27,17 +27,17 @@ import java.util.zip.CheckedOutputStream;
  * packs that directory with a small header of state-machine facts that must survive with it.
  *
  * <pre>
- * "CAIRNSNP" format:u8 (1) partition:i32 lastNow:i64 lastVersion:i64 nfiles:i32
+ * "CAIRNSNP" format:u8 (2) partition:i32 lastNow:i64 lastVersion:i64 removalVersion:i64 nfiles:i32
  * (path:utf8 length:i64 bytes){nfiles}  crc32c:i64 (of everything before it)
  * </pre>
  */
 final class SnapshotArchive {
     private static final byte[] MAGIC = "CAIRNSNP".getBytes(StandardCharsets.US_ASCII);
-    private static final int FORMAT = 1;
+    private static final int FORMAT = 2;
     private static final int COPY_BUFFER = 64 * 1024;
 
     /** Facts recorded with the data. */
-    record Header(int partition, long lastNow, long lastVersion) {}
+    record Header(int partition, long lastNow, long lastVersion, long removalVersion) {}
 
     private SnapshotArchive() {}
 
@@ -56,6 +56,7 @@ final class SnapshotArchive {
             out.writeInt(header.partition());
             out.writeLong(header.lastNow());
             out.writeLong(header.lastVersion());
+            out.writeLong(header.removalVersion());
             out.writeInt(files.size());
             byte[] buffer = new byte[COPY_BUFFER];
             for (Path f : files) {
@@ -106,7 +107,7 @@ final class SnapshotArchive {
             if (format != FORMAT) {
                 throw new CorruptEntryException("snapshot archive " + archive + " has unknown format " + format);
             }
-            header = new Header(in.readInt(), in.readLong(), in.readLong());
+            header = new Header(in.readInt(), in.readLong(), in.readLong(), in.readLong());
             int n = in.readInt();
             if (n < 0 || n > 1_000_000) {
                 throw new CorruptEntryException("snapshot archive " + archive + " claims " + n + " files");

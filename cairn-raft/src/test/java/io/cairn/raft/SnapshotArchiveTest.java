@@ -25,10 +25,10 @@ class SnapshotArchiveTest {
         Files.write(dir.resolve("src/sub/b"), new byte[0]);
         Files.writeString(dir.resolve("src/MANIFEST"), "manifest");
         Path archive = dir.resolve("snapshot.1_10");
-        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(3, 1234L, 5678L), archive);
+        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(3, 1234L, 5678L, 91L), archive);
 
         SnapshotArchive.Header h = SnapshotArchive.unpack(archive, dir.resolve("out"));
-        assertEquals(new SnapshotArchive.Header(3, 1234L, 5678L), h);
+        assertEquals(new SnapshotArchive.Header(3, 1234L, 5678L, 91L), h);
         assertArrayEquals(big, Files.readAllBytes(dir.resolve("out/a.sst")));
         assertEquals(0, Files.size(dir.resolve("out/sub/b")));
         assertEquals("manifest", Files.readString(dir.resolve("out/MANIFEST")));
@@ -40,7 +40,7 @@ class SnapshotArchiveTest {
         Files.createDirectories(dir.resolve("src"));
         Files.write(dir.resolve("src/data"), new byte[10_000]);
         Path archive = dir.resolve("snapshot.1_10");
-        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(0, 1, 1), archive);
+        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(0, 1, 1, 0), archive);
         byte[] good = Files.readAllBytes(archive);
 
         byte[] flipped = good.clone();

@@ -35,6 +35,24 @@ public interface CommandService extends AutoCloseable {
      */
     CompletableFuture<Reply> exec(List<byte[][]> commands, List<Watch> watches);
 
+    /**
+     * Runs one data command with a session's consistency choices. A single node has one copy of
+     * everything and ignores them; the replicated service routes reads and waits for writes by them.
+     */
+    default CompletableFuture<Reply> execute(byte[][] argv, Session session) {
+        return execute(argv);
+    }
+
+    /** {@link #watchToken(byte[])} read at the session's consistency. */
+    default CompletableFuture<Long> watchToken(byte[] key, Session session) {
+        return watchToken(key);
+    }
+
+    /** {@link #exec(List, List)} with the session's consistency choices. */
+    default CompletableFuture<Reply> exec(List<byte[][]> commands, List<Watch> watches, Session session) {
+        return exec(commands, watches);
+    }
+
     /** Keys in the database, for INFO keyspace and DBSIZE-like introspection without a round trip. */
     long approximateKeyCount();
 
