@@ -42,6 +42,19 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--requirepass", description = "Password clients must AUTH with.")
     String requirePass;
 
+    @Option(names = "--peers", description = {"Cluster members, this node included: name@host:raftPort[/respPort],...",
+            "Every node gets the same list; --node-id names this one."})
+    String peers;
+
+    @Option(names = "--replication-factor", description = "Replicas per partition in cluster mode (default 3).")
+    Integer replicationFactor;
+
+    @Option(names = "--raft-port", description = "Raft (gRPC) port; must match this node's entry in --peers.")
+    Integer raftPort;
+
+    @Option(names = "--durability", description = "STRICT (fsync before ack, default) or RELAXED (ack before fsync).")
+    String durability;
+
     @Option(names = {"-s", "--set"}, description = "Any other setting key=value (e.g. maxclients=100) (repeatable).")
     List<String> settings = new ArrayList<>();
 
@@ -50,7 +63,7 @@ final class ServerCommand implements Callable<Integer> {
         CairnServer server;
         try {
             server = CairnServer.start(load());
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             System.err.println("cairn server: " + e.getMessage());
             return 1;
         }
@@ -78,6 +91,21 @@ final class ServerCommand implements Callable<Integer> {
         putIf(flags, "storage", storage);
         putIf(flags, "partitions", partitions);
         putIf(flags, "requirepass", requirePass);
+        putIf(flags, "peers", peers);
+        putIf(flags, "replication-factor", replicationFactor);
+        putIf(flags, "durability", durability);
+        if (raftPort != null) {
+            if (peers == null) {
+                throw new IllegalArgumentException("--raft-port needs --peers");
+            }
+            String self = nodeId + "@";
+            boolean matches = java.util.Arrays.stream(peers.split(",")).map(String::trim)
+                    .anyMatch(p -> p.startsWith(self) && p.matches(".*:" + raftPort + "(/\\d+)?"));
+            if (!matches) {
+                throw new IllegalArgumentException("--raft-port " + raftPort + " does not match this node's ("
+                        + nodeId + ") entry in --peers " + peers);
+            }
+        }
         ServerConfig config = ServerConfig.load(configFile, flags, storageOptions, System.getenv());
         System.out.println("effective configuration:");
         config.effective().forEach((k, v) -> System.out.println("  " + k + ": " + v));

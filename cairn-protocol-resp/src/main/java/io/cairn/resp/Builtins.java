@@ -80,6 +80,10 @@ final class Builtins {
     private static List<Commands.Def> clientSubcommands() {
         String g = "connection";
         return List.of(
+                sub("client|consistency", -2, g,
+                        "Sets or shows the connection's read (LINEARIZABLE, LEASE, FOLLOWER, STALE) and write"
+                                + " (MAJORITY, ALL) consistency. Cairn extension.", "0.1.0",
+                        ConnectionCommands::clientConsistency, "noscript", "loading", "stale", "fast"),
                 sub("client|getname", 2, g, "Returns the name of the connection.", "2.6.9", ConnectionCommands::clientGetname,
                         "noscript", "loading", "stale"),
                 sub("client|help", 2, g, "Returns helpful text about the different subcommands.", "5.0.0",

@@ -51,6 +51,41 @@ final class ConnectionCommands {
         return Reply.OK;
     }
 
+    /**
+     * {@code CLIENT CONSISTENCY [READ level] [WRITE level]}: with no level, the current ones as a
+     * flat array (read, level, write, level); otherwise sets them for this connection. Nothing
+     * changes unless every argument is valid.
+     */
+    static Reply clientConsistency(RespConnection c, byte[][] a) {
+        io.cairn.api.service.Session s = c.session();
+        if (a.length == 2) {
+            return Reply.array(List.of(Reply.bulk("read"), Reply.bulk(s.read().name().toLowerCase(java.util.Locale.ROOT)),
+                    Reply.bulk("write"), Reply.bulk(s.write().name().toLowerCase(java.util.Locale.ROOT))));
+        }
+        if (a.length % 2 != 0) {
+            return Errors.SYNTAX;
+        }
+        io.cairn.api.consistency.ReadConsistency read = s.read();
+        io.cairn.api.consistency.WriteConsistency write = s.write();
+        for (int i = 2; i < a.length; i += 2) {
+            String value = ascii(a[i + 1]);
+            try {
+                if (is(a[i], "read")) {
+                    read = io.cairn.api.consistency.ReadConsistency.parse(value);
+                } else if (is(a[i], "write")) {
+                    write = io.cairn.api.consistency.WriteConsistency.parse(value);
+                } else {
+                    return Errors.SYNTAX;
+                }
+            } catch (IllegalArgumentException e) {
+                return Reply.err(e.getMessage());
+            }
+        }
+        s.read(read);
+        s.write(write);
+        return Reply.OK;
+    }
+
     static Reply select(RespConnection c, byte[][] a) {
         long db = RespNumbers.parseLong(a[1]);
         if (db == RespNumbers.INVALID) {

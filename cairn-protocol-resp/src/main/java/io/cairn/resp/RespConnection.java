@@ -90,6 +90,8 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
     private int resp = 2;
     private boolean authenticated;
     private boolean readonlyMode;
+    /** Consistency choices and read-your-writes indices of this connection (CLIENT CONSISTENCY, READONLY). */
+    private final io.cairn.api.service.Session session;
     private boolean noEvict;
     private boolean noTouch;
     private Cmd lastCmd;
@@ -165,6 +167,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
 
     RespConnection(RespRuntime rt) {
         this.rt = rt;
+        this.session = rt.context.newSession();
         this.id = rt.clients.nextId();
     }
 
@@ -444,7 +447,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
             case DATA -> {
                 CompletableFuture<Reply> f;
                 try {
-                    f = rt.service.execute(argv);
+                    f = rt.service.execute(argv, session);
                     if (f == null) {
                         f = NO_FUTURE;
                     }
@@ -543,7 +546,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
             byte[] k = argv[i];
             CompletableFuture<Long> token;
             try {
-                token = rt.service.watchToken(k);
+                token = rt.service.watchToken(k, session);
                 if (token == null) {
                     token = CompletableFuture.failedFuture(
                             new IllegalStateException("internal error: the command service returned no watch token"));
@@ -598,7 +601,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
 
     private CompletableFuture<Reply> execWithWatches(List<byte[][]> data, Map<Key, CompletableFuture<Long>> watched) {
         if (watched == null || watched.isEmpty()) {
-            return call(() -> rt.service.exec(data, List.of()));
+            return call(() -> rt.service.exec(data, List.of(), session));
         }
         boolean allDone = true;
         for (CompletableFuture<Long> t : watched.values()) {
@@ -613,7 +616,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
                 }
                 ws.add(new CommandService.Watch(e.getKey().bytes(), t.resultNow()));
             }
-            return call(() -> rt.service.exec(data, ws));
+            return call(() -> rt.service.exec(data, ws, session));
         }
         CompletableFuture<?>[] tokens = watched.values().toArray(new CompletableFuture<?>[0]);
         return CompletableFuture.allOf(tokens).handle((ignored, error) -> error)
@@ -901,8 +904,17 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         this.authenticated = value;
     }
 
+    /**
+     * READONLY: as on a Redis Cluster replica, reads may be served by any replica: FOLLOWER reads
+     * (read-your-writes on this connection). READWRITE restores the node's default read level.
+     */
     void readonlyMode(boolean value) {
         this.readonlyMode = value;
+        session.read(value ? io.cairn.api.consistency.ReadConsistency.FOLLOWER : rt.context.newSession().read());
+    }
+
+    io.cairn.api.service.Session session() {
+        return session;
     }
 
     void noEvict(boolean value) {
@@ -925,6 +937,9 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         name = null;
         authenticated = rt.config.requirePass == null;
         readonlyMode = false;
+        io.cairn.api.service.Session fresh = rt.context.newSession();
+        session.read(fresh.read());
+        session.write(fresh.write());
         noEvict = false;
         noTouch = false;
     }

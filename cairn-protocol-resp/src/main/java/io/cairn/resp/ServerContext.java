@@ -33,4 +33,12 @@ public interface ServerContext {
 
     /** Slot ownership for the CLUSTER commands. */
     ClusterView cluster();
+
+    /**
+     * A new connection's consistency session, with the node's configured defaults ({@code
+     * read-consistency}, {@code write-consistency}); {@code CLIENT CONSISTENCY} changes it per connection.
+     */
+    default io.cairn.api.service.Session newSession() {
+        return io.cairn.api.service.Session.defaults();
+    }
 }

@@ -39,17 +39,23 @@ final class GroupCommitter {
     }
 
     interface Sender {
-        CompletableFuture<byte[]> send(byte[] encodedBatch);
+        CompletableFuture<Sent> send(byte[] encodedBatch);
     }
+
+    /** What Raft answered for one batch: the encoded replies and the log index they reflect (0 if unknown). */
+    record Sent(byte[] replies, long logIndex) {}
+
+    /** One command's reply and the log index of the batch that carried it (for read-your-writes). */
+    record Applied(Reply reply, long logIndex) {}
 
     interface Timestamps {
         /** A fresh HLC timestamp (strictly increasing). */
         long next();
     }
 
-    private record Pending(Template template, CompletableFuture<Reply> future) {}
+    private record Pending(Template template, CompletableFuture<Applied> future) {}
 
-    private record Outgoing(byte[] encoded, List<CompletableFuture<Reply>> futures) {}
+    private record Outgoing(byte[] encoded, List<CompletableFuture<Applied>> futures) {}
 
     private final String name;
     private final Sender sender;
@@ -91,7 +97,11 @@ final class GroupCommitter {
     }
 
     CompletableFuture<Reply> submit(Template template) {
-        CompletableFuture<Reply> future = new CompletableFuture<>();
+        return submitIndexed(template).thenApply(Applied::reply);
+    }
+
+    CompletableFuture<Applied> submitIndexed(Template template) {
+        CompletableFuture<Applied> future = new CompletableFuture<>();
         synchronized (this) {
             if (closed) {
                 return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
@@ -137,7 +147,7 @@ final class GroupCommitter {
                 sending = true;
                 next = outbox.poll();
             }
-            CompletableFuture<byte[]> sent;
+            CompletableFuture<Sent> sent;
             try {
                 sent = sender.send(next.encoded);
             } catch (RuntimeException e) {
@@ -148,7 +158,7 @@ final class GroupCommitter {
                 }
             }
             // Completions run on our executor: callers' continuations never run inside Ratis's locks.
-            List<CompletableFuture<Reply>> futures = next.futures;
+            List<CompletableFuture<Applied>> futures = next.futures;
             sent.whenCompleteAsync((reply, error) -> complete(futures, reply, error), completions);
         }
     }
@@ -161,7 +171,7 @@ final class GroupCommitter {
         }
         while (inFlight < maxInFlight && !queue.isEmpty() && !closed) {
             List<Command> batch = new ArrayList<>(Math.min(queue.size(), maxCommands));
-            List<CompletableFuture<Reply>> futures = new ArrayList<>(Math.min(queue.size(), maxCommands));
+            List<CompletableFuture<Applied>> futures = new ArrayList<>(Math.min(queue.size(), maxCommands));
             int bytes = 0;
             while (!queue.isEmpty() && batch.size() < maxCommands) {
                 Pending p = queue.peek();
@@ -189,7 +199,7 @@ final class GroupCommitter {
         }
     }
 
-    private void complete(List<CompletableFuture<Reply>> futures, byte[] reply, Throwable error) {
+    private void complete(List<CompletableFuture<Applied>> futures, Sent sent, Throwable error) {
         synchronized (this) {
             inFlight--;
             drainLocked();
@@ -201,7 +211,7 @@ final class GroupCommitter {
         }
         List<Reply> replies;
         try {
-            replies = ReplyCodec.decode(reply);
+            replies = ReplyCodec.decode(sent.replies());
         } catch (RuntimeException e) {
             futures.forEach(f -> f.completeExceptionally(e));
             return;
@@ -213,7 +223,7 @@ final class GroupCommitter {
             return;
         }
         for (int i = 0; i < replies.size(); i++) {
-            futures.get(i).complete(replies.get(i));
+            futures.get(i).complete(new Applied(replies.get(i), sent.logIndex()));
         }
     }
 
@@ -233,7 +243,7 @@ final class GroupCommitter {
             dropped = new ArrayList<>(queue);
             queue.clear();
             for (Outgoing o : outbox) {
-                for (CompletableFuture<Reply> f : o.futures) {
+                for (CompletableFuture<Applied> f : o.futures) {
                     dropped.add(new Pending(null, f));
                 }
             }

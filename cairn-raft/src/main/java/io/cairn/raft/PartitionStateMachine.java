@@ -75,6 +75,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final KeyRouter router;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final AppliedIndexWaiters appliedWaiters;
 
     // Guarded by lock (written under the write lock only).
     private long lastNow;
@@ -86,6 +87,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final AtomicLong snapshotsLoaded = new AtomicLong();
 
     public PartitionStateMachine(int partition, CommandExecutor executor) {
+        this(partition, executor, 4096);
+    }
+
+    public PartitionStateMachine(int partition, CommandExecutor executor, int maxReadWaiters) {
         if (partition < 0 || partition >= executor.partitions()) {
             throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (executor.partitions() - 1));
         }
@@ -93,6 +98,23 @@ public final class PartitionStateMachine extends BaseStateMachine {
         this.executor = executor;
         this.engine = executor.engine();
         this.router = new KeyRouter(executor.partitions());
+        this.appliedWaiters = new AppliedIndexWaiters(maxReadWaiters);
+    }
+
+    /**
+     * Completes once this replica has applied at least {@code index} (FOLLOWER reads: the
+     * client's last-seen write). It may complete on Ratis's apply thread: callers must continue
+     * asynchronously on their own executor.
+     */
+    public CompletableFuture<Void> awaitApplied(long index) {
+        return appliedWaiters.await(index);
+    }
+
+    /** Non-data entries (leader no-ops, configuration changes) advance the applied index too. */
+    @Override
+    public void notifyTermIndexUpdated(long term, long index) {
+        super.notifyTermIndexUpdated(term, index);
+        appliedWaiters.advance(index);
     }
 
     public int partition() {
@@ -155,6 +177,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     private void loadLatest() throws IOException {
+        loadLatestLocked();
+        appliedWaiters.advance(getLastAppliedTermIndex().getIndex());
+    }
+
+    private void loadLatestLocked() throws IOException {
         SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
         lock.writeLock().lock();
         try {
@@ -215,6 +242,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         } finally {
             lock.writeLock().unlock();
         }
+        appliedWaiters.advance(index);
         appliedEntries.incrementAndGet();
         appliedCommands.addAndGet(replies.size());
         return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
@@ -260,9 +288,18 @@ public final class PartitionStateMachine extends BaseStateMachine {
         List<Command> commands;
         try {
             commands = CommandCodec.decode(request.getContent().toByteArray());
-        } catch (CorruptEntryException e) {
+            List<Reply> replies = readLocal(commands);
+            return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
+        } catch (RuntimeException e) { // including CorruptEntryException
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * Runs read-only commands against this replica as it is now: after a ReadIndex (from
+     * {@link #query}), on the leader under a lease, or on any replica for FOLLOWER/STALE reads.
+     */
+    public List<Reply> readLocal(List<Command> commands) {
         List<Reply> replies = new ArrayList<>(commands.size());
         lock.readLock().lock();
         try {
@@ -293,12 +330,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     case Command.Purge p -> NOT_IN_LOG;
                 });
             }
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
         } finally {
             lock.readLock().unlock();
         }
-        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
+        return replies;
     }
 
     private static final byte[] GET = {'G', 'E', 'T'};

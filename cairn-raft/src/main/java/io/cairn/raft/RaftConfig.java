@@ -44,6 +44,9 @@ import java.util.Map;
  * @param expiryIntervalMs        {@code raft.expiry.interval-ms}: how often a leader looks for expired keys to purge (0 = never)
  * @param expiryBatch             {@code raft.expiry.batch}: most records one replicated purge removes
  * @param batchMaxPending         {@code raft.batch.max-pending}: commands queued per partition before new ones are refused
+ * @param leaseRatio              {@code raft.read.lease-ratio}: a LEASE read is served locally for this fraction of
+ *                                the minimum election timeout after a quorum round this leader led (0 = never)
+ * @param readMaxWaiters          {@code raft.read.max-waiters}: FOLLOWER reads waiting for a replica to catch up, per partition
  */
 public record RaftConfig(Path storageDir, String host, int port, String clusterId,
                          int electionTimeoutMinMs, int electionTimeoutMaxMs, int requestTimeoutMs,
@@ -53,7 +56,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                          int serverThreads, int clientThreads, int proxyThreads, int grpcAsyncThreads,
                          int grpcMessageMaxBytes, int clientRetryAttempts, int clientRetrySleepMs,
                          int completionThreads, int clientOutstandingMax, int batchMaxCommands, int batchMaxBytes, int batchMaxInFlight,
-                         int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch) {
+                         int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch,
+                         double leaseRatio, int readMaxWaiters) {
 
     public enum Durability { STRICT, RELAXED }
 
@@ -91,6 +95,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
     public static final String BATCH_MAX_PENDING = "raft.batch.max-pending";
     public static final String EXPIRY_INTERVAL_MS = "raft.expiry.interval-ms";
     public static final String EXPIRY_BATCH = "raft.expiry.batch";
+    public static final String LEASE_RATIO = "raft.read.lease-ratio";
+    public static final String READ_MAX_WAITERS = "raft.read.max-waiters";
 
     public RaftConfig {
         if (storageDir == null) {
@@ -131,6 +137,14 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
         require(batchMaxPending >= batchMaxCommands, BATCH_MAX_PENDING + " (at least one batch)", batchMaxPending);
         require(expiryIntervalMs >= 0, EXPIRY_INTERVAL_MS, expiryIntervalMs);
         require(expiryBatch >= 1 && expiryBatch <= 100_000, EXPIRY_BATCH, expiryBatch);
+        // Above 1 the lease would outlive the followers' election timers: a second leader could serve reads.
+        require(leaseRatio >= 0 && leaseRatio <= 0.9, LEASE_RATIO + " (0 .. 0.9)", leaseRatio);
+        require(readMaxWaiters >= 1, READ_MAX_WAITERS, readMaxWaiters);
+    }
+
+    /** How long a quorum round led by this node keeps its LEASE reads local. */
+    public long leaseNanos() {
+        return (long) (electionTimeoutMinMs * leaseRatio * 1_000_000L);
     }
 
     /** Defaults for everything but the storage directory. */
@@ -164,7 +178,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 i(s, CLIENT_RETRY_ATTEMPTS, 100), i(s, CLIENT_RETRY_SLEEP_MS, 100), i(s, COMPLETION_THREADS, 2), i(s, CLIENT_OUTSTANDING_MAX, 256),
                 i(s, BATCH_MAX_COMMANDS, 512), i(s, BATCH_MAX_BYTES, 256 << 10), i(s, BATCH_MAX_IN_FLIGHT, 4),
                 i(s, BATCH_MAX_WAIT_MICROS, 0), i(s, BATCH_MAX_PENDING, 16_384),
-                i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200));
+                i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096));
     }
 
     /** Ratis needs its log write buffer to hold one full AppendEntries batch plus its 8-byte framing. */
@@ -178,7 +192,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             PURGE_UP_TO_SNAPSHOT, SNAPSHOT_THRESHOLD, SNAPSHOT_RETENTION, SERVER_THREADS, CLIENT_THREADS, PROXY_THREADS,
             GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS,
             COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
-            BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH);
+            BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS);
 
     private static void require(boolean ok, String key, Object value) {
         if (!ok) {
@@ -192,6 +206,15 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             return v == null ? dflt : Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static double d(Map<String, String> s, String key, double dflt) {
+        String v = s.get(key);
+        try {
+            return v == null ? dflt : Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
         }
     }
 

@@ -1,6 +1,8 @@
 package io.cairn.raft;
 
 import io.cairn.api.clock.HybridLogicalClock;
+import io.cairn.api.consistency.ReadConsistency;
+import io.cairn.api.consistency.WriteConsistency;
 import io.cairn.api.reply.Reply;
 import io.cairn.commands.CommandExecutor;
 import io.cairn.raft.codec.Command;
@@ -25,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.ReplicationLevel;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
@@ -79,8 +82,26 @@ public final class RaftNode implements AutoCloseable {
     private final Set<Integer> purging = ConcurrentHashMap.newKeySet();
     private final AtomicLong purged = new AtomicLong();
 
-    /** The client side of one partition: a Raft client and its write and read committers. */
-    private record Channel(RaftGroup group, RaftClient client, GroupCommitter writes, GroupCommitter reads) {}
+    /**
+     * The client side of one partition: a Raft client, its committers (MAJORITY writes, ALL writes,
+     * ReadIndex reads) and the replica asked for FOLLOWER/STALE reads when this node hosts none.
+     */
+    private record Channel(RaftGroup group, RaftClient client, GroupCommitter writes, GroupCommitter writesAll,
+                           GroupCommitter reads, RaftPeerId remoteReadPeer) {
+        List<GroupCommitter> committers() {
+            return List.of(writes, writesAll, reads);
+        }
+    }
+
+    /** Partitions with a replica on this node (a subset of those with a channel). */
+    private final Set<Integer> hosted = ConcurrentHashMap.newKeySet();
+    /** Per partition: until when (nanoTime) and in which term this node may serve LEASE reads locally. */
+    private final Lease[] leases;
+
+    private static final class Lease {
+        long term = -1;
+        long untilNanos;
+    }
 
     public RaftNode(String nodeId, RaftConfig config, CommandExecutor executor, HybridLogicalClock hlc) {
         if (nodeId == null || !nodeId.matches("[A-Za-z0-9_-]{1,64}")) {
@@ -96,6 +117,10 @@ public final class RaftNode implements AutoCloseable {
             partitionOfGroup.put(groupId(config.clusterId(), p), p);
         }
         this.properties = ratisProperties(config);
+        this.leases = new Lease[partitions];
+        for (int p = 0; p < partitions; p++) {
+            leases[p] = new Lease();
+        }
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cairn-raft-batch-timer-" + nodeId);
             t.setDaemon(true);
@@ -175,7 +200,7 @@ public final class RaftNode implements AutoCloseable {
                 throw new IllegalArgumentException("group " + gid + " is not a partition of cluster "
                         + config.clusterId() + " with " + partitions + " partitions");
             }
-            return new PartitionStateMachine(p, executor);
+            return new PartitionStateMachine(p, executor, config.readMaxWaiters());
         };
         server = RaftServer.newBuilder()
                 .setServerId(peerId)
@@ -232,17 +257,49 @@ public final class RaftNode implements AutoCloseable {
         if (peers.stream().noneMatch(p -> p.getId().equals(peerId))) {
             throw new IllegalArgumentException("peers " + peers + " do not include this node " + nodeId);
         }
+        Map<Integer, List<RaftPeer>> placement = new java.util.TreeMap<>();
+        for (int p : partitionsHere) {
+            placement.put(p, peers);
+        }
+        join(placement, timeout);
+    }
+
+    /**
+     * Takes a placement (partition → its replicas' peers): hosts a replica of every partition whose
+     * peers include this node (adding the groups in parallel; groups reopened from disk after a
+     * restart are not added again), and opens a client to every partition in the map, so that this
+     * node can serve any key by forwarding to the partition's group.
+     */
+    public void joinByName(Map<Integer, List<String>> replicaNames, Map<String, String> raftAddressOfName,
+                           Duration timeout) throws IOException {
+        Map<Integer, List<RaftPeer>> placement = new java.util.TreeMap<>();
+        replicaNames.forEach((p, names) -> placement.put(p, names.stream().map(name -> {
+            String address = raftAddressOfName.get(name);
+            if (address == null) {
+                throw new IllegalArgumentException("no Raft address for node " + name);
+            }
+            return RaftPeer.newBuilder().setId(name).setAddress(address).build();
+        }).toList()));
+        join(placement, timeout);
+    }
+
+    public void join(Map<Integer, List<RaftPeer>> placement, Duration timeout) throws IOException {
         Set<RaftGroupId> existing = new HashSet<>();
         server().getGroupIds().forEach(existing::add);
         List<CompletableFuture<RaftClientReply>> adds = new ArrayList<>();
         List<RaftGroup> groups = new ArrayList<>();
-        for (int p : partitionsHere) {
+        for (Map.Entry<Integer, List<RaftPeer>> e : placement.entrySet()) {
+            int p = e.getKey();
             if (p < 0 || p >= partitions) {
                 throw new IllegalArgumentException("partition " + p + " out of range 0.." + (partitions - 1));
             }
-            RaftGroup group = RaftGroup.valueOf(groupId(config.clusterId(), p), peers);
+            RaftGroup group = RaftGroup.valueOf(groupId(config.clusterId(), p), e.getValue());
             groups.add(group);
-            if (!existing.contains(group.getGroupId())) {
+            boolean here = e.getValue().stream().anyMatch(peer -> peer.getId().equals(peerId));
+            if (here) {
+                hosted.add(p);
+            }
+            if (here && !existing.contains(group.getGroupId())) {
                 adds.add(server().groupManagementAsync(GroupManagementRequest.newAdd(
                         adminClientId, peerId, callIds.incrementAndGet(), group)));
             }
@@ -276,27 +333,89 @@ public final class RaftNode implements AutoCloseable {
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                         config.clientRetryAttempts(), ms(config.clientRetrySleepMs())))
                 .build();
-        GroupCommitter.Sender writeSender = bytes -> client.async()
-                .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
-                .thenApply(RaftNode::replyBytes);
-        GroupCommitter.Sender readSender = bytes -> client.async()
-                .sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
-                .thenApply(RaftNode::replyBytes);
-        GroupCommitter writes = new GroupCommitter(nodeId + "/p" + p + "/writes", writeSender, hlc::now,
-                HybridLogicalClock::physicalOf, timer, completions, config.batchMaxCommands(), config.batchMaxBytes(),
-                config.batchMaxInFlight(), config.batchMaxWaitMicros(), config.batchMaxPending());
-        GroupCommitter reads = new GroupCommitter(nodeId + "/p" + p + "/reads", readSender, hlc::now,
-                HybridLogicalClock::physicalOf, timer, completions, config.batchMaxCommands(), config.batchMaxBytes(),
-                config.batchMaxInFlight(), config.batchMaxWaitMicros(), config.batchMaxPending());
-        return new Channel(group, client, writes, reads);
+        GroupCommitter.Sender writeSender = bytes -> {
+            long sentAt = System.nanoTime();
+            return client.async().send(message(bytes)).thenApply(r -> sent(p, sentAt, r));
+        };
+        GroupCommitter.Sender writeAllSender = bytes -> {
+            long sentAt = System.nanoTime();
+            return client.async().send(message(bytes), ReplicationLevel.ALL).thenApply(r -> sent(p, sentAt, r));
+        };
+        GroupCommitter.Sender readSender = bytes -> {
+            long sentAt = System.nanoTime();
+            return client.async().sendReadOnly(message(bytes)).thenApply(r -> sent(p, sentAt, r));
+        };
+        List<RaftPeer> replicas = new ArrayList<>(group.getPeers());
+        RaftPeerId remoteReadPeer = replicas.get(Math.floorMod(nodeId.hashCode() + p, replicas.size())).getId();
+        return new Channel(group, client, committer(p, "writes", writeSender), committer(p, "writes-all", writeAllSender),
+                committer(p, "reads", readSender), remoteReadPeer);
     }
 
-    private static byte[] replyBytes(RaftClientReply reply) {
+    private GroupCommitter committer(int p, String kind, GroupCommitter.Sender sender) {
+        return new GroupCommitter(nodeId + "/p" + p + "/" + kind, sender, hlc::now, HybridLogicalClock::physicalOf,
+                timer, completions, config.batchMaxCommands(), config.batchMaxBytes(), config.batchMaxInFlight(),
+                config.batchMaxWaitMicros(), config.batchMaxPending());
+    }
+
+    private static Message message(byte[] bytes) {
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+    }
+
+    /**
+     * Unpacks a reply; if this node's own replica answered it as leader, the quorum round it just
+     * completed renews the partition's read lease from the moment the request was sent.
+     */
+    private GroupCommitter.Sent sent(int p, long sentAtNanos, RaftClientReply reply) {
         if (!reply.isSuccess()) {
             throw new java.util.concurrent.CompletionException(reply.getException() != null ? reply.getException()
                     : new IOException("raft request failed: " + reply));
         }
-        return reply.getMessage().getContent().toByteArray();
+        if (peerId.equals(reply.getServerId()) && config.leaseNanos() > 0) {
+            renewLease(p, sentAtNanos);
+        }
+        return new GroupCommitter.Sent(reply.getMessage().getContent().toByteArray(), reply.getLogIndex());
+    }
+
+    /**
+     * Why a lease is safe: the round that answered was led by this node and acknowledged by a
+     * majority after {@code sentAt}; each of those followers then reset its election timer, so no
+     * other leader can be elected before {@code sentAt + election-timeout-min} (less clock-rate
+     * drift, covered by the ratio). The term pins the lease to that leadership.
+     */
+    private void renewLease(int p, long sentAtNanos) {
+        org.apache.ratis.server.DivisionInfo info;
+        try {
+            info = division(p).getInfo();
+        } catch (IOException e) {
+            return;
+        }
+        if (!info.isLeader()) {
+            return;
+        }
+        long term = info.getCurrentTerm();
+        long until = sentAtNanos + config.leaseNanos();
+        Lease lease = leases[p];
+        synchronized (lease) {
+            if (term != lease.term || until - lease.untilNanos > 0) {
+                lease.term = term;
+                lease.untilNanos = until;
+            }
+        }
+    }
+
+    /** True if this node leads the partition and holds an unexpired lease in its current term. */
+    public boolean hasLease(int p) {
+        org.apache.ratis.server.DivisionInfo info;
+        try {
+            info = division(p).getInfo();
+        } catch (IOException e) {
+            return false;
+        }
+        Lease lease = leases[p];
+        synchronized (lease) {
+            return info.isLeader() && info.isLeaderReady() && lease.term == info.getCurrentTerm()
+                    && System.nanoTime() - lease.untilNanos < 0;
+        }
     }
 
     /**
@@ -311,7 +430,7 @@ public final class RaftNode implements AutoCloseable {
         for (Map.Entry<Integer, Channel> e : channels.entrySet()) {
             int p = e.getKey();
             try {
-                if (!isLeader(p) || purging.contains(p)) {
+                if (!hosted.contains(p) || !isLeader(p) || purging.contains(p)) {
                     continue;
                 }
                 long now = HybridLogicalClock.physicalOf(hlc.now());
@@ -358,6 +477,93 @@ public final class RaftNode implements AutoCloseable {
         return channel(partition).reads().submit(command);
     }
 
+    /** Proposes a write; completes after commit on a majority ({@code MAJORITY}) or on every replica ({@code ALL}). */
+    CompletableFuture<GroupCommitter.Applied> write(int partition, GroupCommitter.Template command, WriteConsistency level) {
+        Channel c = channel(partition);
+        return (level == WriteConsistency.ALL ? c.writesAll() : c.writes()).submitIndexed(command);
+    }
+
+    /**
+     * Runs a read-only command at the given consistency. {@code minIndex} is the caller's last-seen
+     * log index of the partition (FOLLOWER waits for a replica to reach it).
+     */
+    CompletableFuture<GroupCommitter.Applied> read(int partition, GroupCommitter.Template command,
+                                                   ReadConsistency level, long minIndex) {
+        Channel c = channel(partition);
+        try {
+            return switch (level) {
+                case LINEARIZABLE -> c.reads().submitIndexed(command);
+                case LEASE -> hasLease(partition)
+                        ? CompletableFuture.completedFuture(readHere(partition, command))
+                        : c.reads().submitIndexed(command);
+                case FOLLOWER -> hosted.contains(partition)
+                        ? stateMachine(partition).awaitApplied(minIndex)
+                                .orTimeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+                                .thenApplyAsync(v -> readHere(partition, command), completions)
+                        : readRemote(c, command, minIndex);
+                case STALE -> hosted.contains(partition)
+                        ? CompletableFuture.completedFuture(readHere(partition, command))
+                        : readRemote(c, command, 0);
+            };
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Reads this node's replica as it is now; the index returned is what it had applied before the read. */
+    private GroupCommitter.Applied readHere(int partition, GroupCommitter.Template template) {
+        PartitionStateMachine sm;
+        try {
+            sm = stateMachine(partition);
+        } catch (IOException e) {
+            throw new java.util.concurrent.CompletionException(e);
+        }
+        long version = hlc.now();
+        long index = sm.getLastAppliedTermIndex().getIndex();
+        Reply reply = sm.readLocal(List.of(template.build(HybridLogicalClock.physicalOf(version), version))).get(0);
+        return new GroupCommitter.Applied(reply, index);
+    }
+
+    /** A read served by one replica of a partition this node does not host, once it has applied {@code minIndex}. */
+    private CompletableFuture<GroupCommitter.Applied> readRemote(Channel c, GroupCommitter.Template template, long minIndex) {
+        long version = hlc.now();
+        byte[] encoded = io.cairn.raft.codec.CommandCodec.encode(
+                List.of(template.build(HybridLogicalClock.physicalOf(version), version)));
+        return c.client().async().sendStaleRead(message(encoded), minIndex, c.remoteReadPeer()).thenApply(r -> {
+            if (!r.isSuccess()) {
+                throw new java.util.concurrent.CompletionException(r.getException() != null ? r.getException()
+                        : new IOException("stale read failed: " + r));
+            }
+            List<Reply> replies = io.cairn.raft.codec.ReplyCodec.decode(r.getMessage().getContent().toByteArray());
+            return new GroupCommitter.Applied(replies.get(0), r.getLogIndex());
+        });
+    }
+
+    /** True if a replica of {@code partition} lives on this node. */
+    public boolean hosts(int partition) {
+        return hosted.contains(partition);
+    }
+
+    /** The peers of the partition's group as this node knows them. */
+    public List<RaftPeer> replicas(int partition) {
+        return List.copyOf(channel(partition).group().getPeers());
+    }
+
+    /** The partition's current leader as this node's replica or client last saw it (null if unknown). */
+    public String leaderOf(int partition) {
+        if (hosted.contains(partition)) {
+            try {
+                RaftPeerId leader = division(partition).getInfo().getLeaderId();
+                return leader == null ? null : leader.toString();
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        Channel c = channels.get(partition);
+        RaftPeerId leader = c == null ? null : c.client().getLeaderId();
+        return leader == null ? null : leader.toString();
+    }
+
     private Channel channel(int partition) {
         Channel c = channels.get(partition);
         if (c == null) {
@@ -365,6 +571,11 @@ public final class RaftNode implements AutoCloseable {
                     : "partition " + partition + " has no group on node " + nodeId);
         }
         return c;
+    }
+
+    /** Partitions with a replica on this node. */
+    public Set<Integer> hostedPartitions() {
+        return Set.copyOf(hosted);
     }
 
     /** Partitions this node proposes to (has a client for). */
@@ -427,8 +638,7 @@ public final class RaftNode implements AutoCloseable {
         }
         closed = true;
         for (Channel c : channels.values()) {
-            c.writes().close();
-            c.reads().close();
+            c.committers().forEach(GroupCommitter::close);
             try {
                 c.client().close();
             } catch (IOException e) {

@@ -3,12 +3,17 @@ package io.cairn.raft;
 import io.cairn.api.clock.HybridLogicalClock;
 import io.cairn.api.reply.Reply;
 import io.cairn.api.service.CommandService;
+import io.cairn.api.service.Session;
 import io.cairn.commands.CommandExecutor;
 import io.cairn.raft.codec.Command;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The cluster {@link CommandService}: each command goes to the Raft group of its keys' partition.
@@ -30,17 +35,36 @@ public final class ReplicatedCommandService implements CommandService {
     private final CommandExecutor executor;
     private final KeyRouter router;
     private final HybridLogicalClock hlc;
+    private final long timeoutMillis;
+    private final Session defaults = Session.defaults();
     private volatile boolean closed;
 
     public ReplicatedCommandService(RaftNode node) {
+        this(node, 10_000);
+    }
+
+    /**
+     * @param timeoutMillis how long a caller waits for a command's reply (the Raft client retries
+     *                      through leader changes meanwhile); past it the outcome of a write is unknown
+     */
+    public ReplicatedCommandService(RaftNode node, long timeoutMillis) {
+        if (timeoutMillis < 1) {
+            throw new IllegalArgumentException("command timeout must be positive, got " + timeoutMillis);
+        }
         this.node = node;
         this.executor = node.executor();
         this.router = new KeyRouter(node.partitions());
         this.hlc = node.hlc();
+        this.timeoutMillis = timeoutMillis;
     }
 
     @Override
     public CompletableFuture<Reply> execute(byte[][] argv) {
+        return execute(argv, defaults);
+    }
+
+    @Override
+    public CompletableFuture<Reply> execute(byte[][] argv, Session session) {
         if (closed) {
             return closedFuture();
         }
@@ -51,28 +75,73 @@ public final class ReplicatedCommandService implements CommandService {
                 case KeyRouter.INVALID -> CompletableFuture.completedFuture(executor.execute(argv, 0, 0));
                 case KeyRouter.CROSS_PARTITION -> CompletableFuture.completedFuture(CROSSSLOT);
                 case KeyRouter.KEYLESS -> CompletableFuture.completedFuture(keylessUnsupported(argv));
-                default -> executor.classify(argv) == CommandExecutor.Kind.WRITE
-                        ? node.propose(p, RaftNode.execute(argv))
-                        : node.read(p, RaftNode.execute(argv));
+                default -> run(p, RaftNode.execute(argv), executor.classify(argv) == CommandExecutor.Kind.WRITE, session);
             };
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
+    /**
+     * Sends one command to partition {@code p}'s group at the session's consistency, records the
+     * log index it saw (read-your-writes for FOLLOWER reads) and turns infrastructure failures
+     * into Redis-style errors: {@code -TIMEOUT} (a write's outcome is then unknown), {@code
+     * -TRYAGAIN} (refused before it was proposed: queue full, node closing).
+     */
+    private CompletableFuture<Reply> run(int p, GroupCommitter.Template t, boolean write, Session session) {
+        CompletableFuture<GroupCommitter.Applied> sent = write
+                ? node.write(p, t, session.write())
+                : node.read(p, t, session.read(), session.lastSeen(p));
+        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((applied, error) -> {
+            if (error == null) {
+                session.observe(p, applied.logIndex());
+                return applied.reply();
+            }
+            return failure(error, write);
+        });
+    }
+
+    static Reply failure(Throwable error, boolean write) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof TimeoutException) {
+            return Reply.error(write ? "TIMEOUT no reply from the partition's replicas in time; the write may or may not"
+                    + " have been applied" : "TIMEOUT no reply from the partition's replicas in time");
+        }
+        if (cause instanceof java.util.concurrent.RejectedExecutionException) {
+            return Reply.error("TRYAGAIN " + cause.getMessage());
+        }
+        if (cause instanceof IllegalStateException && String.valueOf(cause.getMessage()).contains("closed")) {
+            return Reply.error("SHUTDOWN this node is shutting down");
+        }
+        String text = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        return Reply.error((write ? "CLUSTERDOWN the write may or may not have been applied: " : "CLUSTERDOWN ")
+                + text.replace('\r', ' ').replace('\n', ' '));
+    }
+
     @Override
     public CompletableFuture<Long> watchToken(byte[] key) {
+        return watchToken(key, defaults);
+    }
+
+    @Override
+    public CompletableFuture<Long> watchToken(byte[] key, Session session) {
         if (closed) {
             return closedFuture();
         }
         try {
             int p = io.cairn.storage.SlotHash.partitionOf(key, node.partitions());
-            return node.read(p, template(key.length + 16, (now, version) -> new Command.WatchToken(key, now)))
-                    .thenApply(reply -> {
-                        if (reply instanceof Reply.Int token) {
+            // WATCH reads linearizably whatever the session's read level: EXEC's check runs at the leader.
+            return node.read(p, template(key.length + 16, (now, version) -> new Command.WatchToken(key, now)),
+                            io.cairn.api.consistency.ReadConsistency.LINEARIZABLE, 0)
+                    .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                    .thenApply(applied -> {
+                        if (applied.reply() instanceof Reply.Int token) {
                             return token.value();
                         }
-                        throw new IllegalStateException("watch token query answered " + reply);
+                        throw new IllegalStateException("watch token query answered " + applied.reply());
                     });
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -81,6 +150,11 @@ public final class ReplicatedCommandService implements CommandService {
 
     @Override
     public CompletableFuture<Reply> exec(List<byte[][]> commands, List<Watch> watches) {
+        return exec(commands, watches, defaults);
+    }
+
+    @Override
+    public CompletableFuture<Reply> exec(List<byte[][]> commands, List<Watch> watches, Session session) {
         if (closed) {
             return closedFuture();
         }
@@ -109,7 +183,7 @@ public final class ReplicatedCommandService implements CommandService {
                 bytes += w.key().length + 10;
             }
             GroupCommitter.Template t = template(bytes, (now, version) -> new Command.Exec(commands, watches, now, version));
-            return writes ? node.propose(p, t) : node.read(p, t);
+            return run(p, t, writes, session);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -119,7 +193,7 @@ public final class ReplicatedCommandService implements CommandService {
     @Override
     public long approximateKeyCount() {
         long n = 0;
-        for (int p : node.joinedPartitions()) {
+        for (int p : node.hostedPartitions()) {
             n += executor.engine().stats(p).keys();
         }
         return n;

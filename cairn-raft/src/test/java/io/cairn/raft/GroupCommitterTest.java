@@ -34,7 +34,7 @@ class GroupCommitterTest {
     }
 
     /** A sender that records batches and answers each command with its own version, when released. */
-    private static final class ManualSender implements GroupCommitter.Sender {
+    private static final class ManualSender implements BytesSender {
         final ConcurrentLinkedQueue<List<Command>> sent = new ConcurrentLinkedQueue<>();
         final ConcurrentLinkedQueue<CompletableFuture<byte[]>> pending = new ConcurrentLinkedQueue<>();
         final List<CompletableFuture<byte[]>> answers = new ArrayList<>();
@@ -60,9 +60,15 @@ class GroupCommitterTest {
         }
     }
 
-    private GroupCommitter committer(GroupCommitter.Sender sender, int maxCommands, int maxInFlight, int maxPending,
+    /** The test senders answer bytes only; the log index is not what these tests are about. */
+    interface BytesSender {
+        CompletableFuture<byte[]> send(byte[] encoded);
+    }
+
+    private GroupCommitter committer(BytesSender bytes, int maxCommands, int maxInFlight, int maxPending,
                                      long waitMicros) {
         AtomicLong clock = new AtomicLong(1000);
+        GroupCommitter.Sender sender = encoded -> bytes.send(encoded).thenApply(b -> new GroupCommitter.Sent(b, 0));
         return new GroupCommitter("test", sender, clock::incrementAndGet, v -> v * 10, timer, completions,
                 maxCommands, 1 << 20, maxInFlight, waitMicros, maxPending);
     }
@@ -133,7 +139,7 @@ class GroupCommitterTest {
     @Test
     void senderFailureFailsTheWholeBatchAndLaterBatchesStillGo() throws Exception {
         AtomicLong calls = new AtomicLong();
-        GroupCommitter.Sender flaky = encoded -> {
+        BytesSender flaky = encoded -> {
             List<Command> batch = CommandCodec.decode(encoded);
             if (calls.incrementAndGet() == 1) {
                 return CompletableFuture.failedFuture(new java.io.IOException("no leader"));
@@ -174,7 +180,7 @@ class GroupCommitterTest {
         Object clientLock = new Object();
         java.util.concurrent.ExecutorService network = Executors.newFixedThreadPool(2);
         try {
-            GroupCommitter.Sender sender = encoded -> {
+            BytesSender sender = encoded -> {
                 synchronized (clientLock) {
                     List<Command> batch = CommandCodec.decode(encoded);
                     CompletableFuture<byte[]> f = new CompletableFuture<>();

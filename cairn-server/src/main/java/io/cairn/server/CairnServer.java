@@ -4,7 +4,13 @@ import io.cairn.api.clock.Clock;
 import io.cairn.api.clock.HybridLogicalClock;
 import io.cairn.commands.CommandExecutor;
 import io.cairn.commands.DataCommands;
+import io.cairn.api.service.CommandService;
+import io.cairn.cluster.Peer;
+import io.cairn.cluster.Placement;
 import io.cairn.commands.LocalCommandService;
+import io.cairn.raft.RaftConfig;
+import io.cairn.raft.RaftNode;
+import io.cairn.raft.ReplicatedCommandService;
 import io.cairn.resp.ClusterView;
 import io.cairn.resp.RespServer;
 import io.cairn.resp.RespSettings;
@@ -22,14 +28,16 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Cairn node: storage engine → command service → RESP server. Owns all three and closes them
- * in reverse order. Single node for now; the replicated service replaces {@link LocalCommandService}
- * behind the same {@code CommandService} interface.
+ * One Cairn node: storage engine → command service → RESP server. Owns all of them and closes them
+ * in reverse order. Alone ({@code peers} unset) the service is a {@link LocalCommandService}; in a
+ * cluster it is a {@link ReplicatedCommandService} over a {@link RaftNode} that hosts this node's
+ * replicas of the partitions the placement gives it, behind the same {@code CommandService}.
  */
 public final class CairnServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
@@ -39,7 +47,9 @@ public final class CairnServer implements AutoCloseable {
     private final ServerConfig config;
     private final String nodeId;
     private final StorageEngine engine;
-    private final LocalCommandService service;
+    private final CommandService service;
+    private final RaftNode raft;
+    private final ClusterView cluster;
     private final RespServer resp;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -51,18 +61,76 @@ public final class CairnServer implements AutoCloseable {
         Map<String, String> engineSettings = new LinkedHashMap<>(config.storageOptions());
         this.engine = StorageEngines.open(config.string("storage"),
                 dataDir == null ? null : dataDir.resolve("storage"), engineSettings);
+        RaftNode raftNode = null;
         try {
             Clock clock = Clock.SYSTEM;
             HybridLogicalClock hlc = new HybridLogicalClock(clock, config.longValue("hlc.max-offset-ms"));
             CommandExecutor executor = new CommandExecutor(engine, config.intValue("partitions"),
                     CommandExecutor.Settings.from(config.values()));
-            this.service = new LocalCommandService(executor, clock, hlc, LocalCommandService.Options.from(config.values()));
+            if (config.clustered()) {
+                Cluster c = startCluster(config, executor, hlc, dataDir);
+                raftNode = c.node;
+                this.raft = raftNode;
+                this.service = new ReplicatedCommandService(raftNode, config.longValue("command-timeout-ms"));
+                this.cluster = new RaftClusterView(raftNode, c.placement, c.peers, c.selfName, this::respPort,
+                        CairnServer::sha1Hex);
+            } else {
+                this.raft = null;
+                this.service = new LocalCommandService(executor, clock, hlc, LocalCommandService.Options.from(config.values()));
+                this.cluster = new SingleNodeClusterView(nodeId, config.string("bind"), this::respPort);
+            }
             this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
             resp.start();
+        } catch (IOException e) {
+            engine.close();
+            throw new UncheckedIOException("cannot start the cluster node: " + e.getMessage(), e);
         } catch (RuntimeException | InterruptedException e) {
+            if (raftNode != null) {
+                raftNode.close();
+            }
             engine.close();
             throw e;
         }
+    }
+
+    private int respPort() {
+        return resp.port();
+    }
+
+    private record Cluster(RaftNode node, Placement placement, List<Peer> peers, String selfName) {}
+
+    /**
+     * Static membership: every node is given the same {@code peers} list and computes the same
+     * placement from it, then hosts its replicas; the groups elect leaders once a majority of each
+     * group's replicas is up, so nodes may start in any order.
+     */
+    private static Cluster startCluster(ServerConfig config, CommandExecutor executor, HybridLogicalClock hlc,
+                                        Path dataDir) throws IOException {
+        List<Peer> peers = Peer.parseList(config.string("peers"));
+        String selfName = config.string("node-id");
+        Peer self = peers.stream().filter(p -> p.name().equals(selfName)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("cluster mode: --node-id must name this node in --peers " + peers
+                        + ", got " + selfName));
+        Placement placement = Placement.compute(peers.stream().map(Peer::name).toList(), config.intValue("partitions"),
+                config.intValue("replication-factor"), config.intValue("vnodes-per-node"));
+        Map<String, String> raftSettings = new LinkedHashMap<>(config.raftSettings());
+        raftSettings.put(RaftConfig.STORAGE_DIR, dataDir.resolve("raft").toString());
+        raftSettings.putIfAbsent(RaftConfig.HOST, self.host());
+        raftSettings.put(RaftConfig.PORT, String.valueOf(self.raftPort()));
+        raftSettings.put(RaftConfig.CLUSTER_ID, config.string("cluster-id"));
+        raftSettings.put(RaftConfig.DURABILITY, config.string("durability").toUpperCase(java.util.Locale.ROOT));
+        RaftConfig rc = RaftConfig.from(raftSettings);
+        RaftNode node = new RaftNode(selfName, rc, executor, hlc);
+        try {
+            node.start();
+            Map<String, String> addresses = new LinkedHashMap<>();
+            peers.forEach(p -> addresses.put(p.name(), p.raftAddress()));
+            node.joinByName(placement.asMap(), addresses, java.time.Duration.ofMillis(config.longValue("cluster-start-timeout-ms")));
+        } catch (IOException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return new Cluster(node, placement, peers, selfName);
     }
 
     /** Starts a node and returns once its RESP port is bound. */
@@ -128,6 +196,11 @@ public final class CairnServer implements AutoCloseable {
         }
     }
 
+    /** The Raft side of a clustered node; null when the node runs alone. */
+    public RaftNode raft() {
+        return raft;
+    }
+
     public int port() {
         return resp.port();
     }
@@ -161,6 +234,9 @@ public final class CairnServer implements AutoCloseable {
         } finally {
             try {
                 service.close();
+                if (raft != null) {
+                    raft.close();
+                }
             } finally {
                 try {
                     engine.flush();
@@ -173,8 +249,6 @@ public final class CairnServer implements AutoCloseable {
     }
 
     private final class Context implements ServerContext {
-        private final ClusterView cluster = new SingleNodeClusterView(nodeId, config.string("bind"), () -> resp.port());
-
         @Override
         public String nodeId() {
             return nodeId;
@@ -204,8 +278,15 @@ public final class CairnServer implements AutoCloseable {
         }
 
         @Override
+        public io.cairn.api.service.Session newSession() {
+            return new io.cairn.api.service.Session(
+                    io.cairn.api.consistency.ReadConsistency.parse(config.string("read-consistency")),
+                    io.cairn.api.consistency.WriteConsistency.parse(config.string("write-consistency")));
+        }
+
+        @Override
         public ClusterView cluster() {
-            return cluster;
+            return CairnServer.this.cluster;
         }
     }
 }

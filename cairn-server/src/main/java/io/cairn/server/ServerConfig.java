@@ -55,6 +55,16 @@ public final class ServerConfig {
         d.put("scan.cursor-table.max-bytes", String.valueOf(32L * 1024 * 1024));
         d.put("scan.max-count", "100000");
         d.put("keys.max-results", "1000000");
+        // Cluster mode (when peers is set): static membership, placement, consistency defaults.
+        d.put("peers", null);
+        d.put("replication-factor", "3");
+        d.put("vnodes-per-node", "64");
+        d.put("cluster-id", "cairn");
+        d.put("durability", "STRICT");
+        d.put("read-consistency", "LINEARIZABLE");
+        d.put("write-consistency", "MAJORITY");
+        d.put("command-timeout-ms", "10000");
+        d.put("cluster-start-timeout-ms", "60000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -144,7 +154,16 @@ public final class ServerConfig {
         }
     }
 
+    /** Raft settings ({@code raft.*}) pass through to {@code RaftConfig}, which knows and checks them. */
+    static boolean isRaftKey(String key) {
+        return key.startsWith("raft.") && key.length() > 5;
+    }
+
     private static void set(Map<String, String> values, String key, String value, String source) {
+        if (isRaftKey(key)) {
+            values.put(key, value);
+            return;
+        }
         if (!DEFAULTS.containsKey(key)) {
             throw new IllegalArgumentException("unknown setting '" + key + "' (from " + source + "); known settings: "
                     + DEFAULTS.keySet() + " and " + STORAGE_OPTIONS);
@@ -176,6 +195,12 @@ public final class ServerConfig {
             throw new IllegalArgumentException("storage rocksdb needs --data-dir");
         }
         bool("protected-mode");
+        io.cairn.api.consistency.Durability.parse(string("durability"));
+        io.cairn.api.consistency.ReadConsistency.parse(string("read-consistency"));
+        io.cairn.api.consistency.WriteConsistency.parse(string("write-consistency"));
+        if (string("peers") != null && string("data-dir") == null) {
+            throw new IllegalArgumentException("cluster mode (peers) needs --data-dir: the Raft log lives there");
+        }
         for (String key : DEFAULTS.keySet()) {
             if (DEFAULTS.get(key) != null && DEFAULTS.get(key).chars().allMatch(Character::isDigit)) {
                 if (longValue(key) < 0) {
@@ -186,7 +211,7 @@ public final class ServerConfig {
     }
 
     public String string(String key) {
-        if (!DEFAULTS.containsKey(key)) {
+        if (!DEFAULTS.containsKey(key) && !isRaftKey(key)) {
             throw new IllegalArgumentException("unknown setting " + key);
         }
         return values.get(key);
@@ -216,6 +241,22 @@ public final class ServerConfig {
             case "no", "false", "off", "0" -> false;
             default -> throw new IllegalArgumentException("setting " + key + " must be yes or no, got '" + v + "'");
         };
+    }
+
+    /** True when {@code peers} is set: the node is one member of a replicated cluster. */
+    public boolean clustered() {
+        return string("peers") != null && !string("peers").isBlank();
+    }
+
+    /** The {@code raft.*} settings given (without defaults: {@code RaftConfig} has those). */
+    public Map<String, String> raftSettings() {
+        Map<String, String> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (isRaftKey(k) && v != null) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     /** Scalar settings as given or defaulted (nulls omitted), for modules that read their own keys. */
