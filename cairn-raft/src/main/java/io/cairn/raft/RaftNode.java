@@ -337,9 +337,17 @@ public final class RaftNode implements AutoCloseable {
             long sentAt = System.nanoTime();
             return client.async().send(message(bytes)).thenApply(r -> sent(p, sentAt, r));
         };
+        // ALL: commit on a majority as usual, then watch the entry until every replica has committed it.
         GroupCommitter.Sender writeAllSender = bytes -> {
             long sentAt = System.nanoTime();
-            return client.async().send(message(bytes), ReplicationLevel.ALL).thenApply(r -> sent(p, sentAt, r));
+            return client.async().send(message(bytes)).thenApply(r -> sent(p, sentAt, r)).thenCompose(sent ->
+                    client.async().watch(sent.logIndex(), ReplicationLevel.ALL_COMMITTED).thenApply(w -> {
+                        if (!w.isSuccess()) {
+                            throw new java.util.concurrent.CompletionException(w.getException() != null ? w.getException()
+                                    : new IOException("watch ALL_COMMITTED failed: " + w));
+                        }
+                        return sent;
+                    }));
         };
         GroupCommitter.Sender readSender = bytes -> {
             long sentAt = System.nanoTime();

@@ -25,6 +25,9 @@ import org.apache.ratis.protocol.RaftPeer;
 
 /** N in-process {@link RaftNode}s on 127.0.0.1 ephemeral ports, each with its own memory engine, all hosting every partition. */
 final class MiniCluster implements AutoCloseable {
+    /** Not a Raft setting: the services' command timeout, for tests that expect one. */
+    static final String COMMAND_TIMEOUT_MS = "test.command-timeout-ms";
+
     final int size;
     final int partitions;
     private final Path root;
@@ -68,12 +71,13 @@ final class MiniCluster implements AutoCloseable {
         settings.put(RaftConfig.ELECTION_TIMEOUT_MAX_MS, "800");
         settings.put(RaftConfig.CLIENT_RETRY_SLEEP_MS, "50");
         settings.putAll(overrides);
+        settings.remove(COMMAND_TIMEOUT_MS);
         engines[i] = StorageEngines.open("memory", null, Map.of());
         CommandExecutor executor = new CommandExecutor(engines[i], partitions);
         nodes[i] = new RaftNode("n" + i, RaftConfig.from(settings), executor,
                 new HybridLogicalClock(Clock.SYSTEM, 500));
         nodes[i].start();
-        services[i] = new ReplicatedCommandService(nodes[i]);
+        services[i] = new ReplicatedCommandService(nodes[i], Long.parseLong(overrides.getOrDefault(COMMAND_TIMEOUT_MS, "20000")));
     }
 
     private void joinAll(int[] which) {
