@@ -1,27 +1,39 @@
 package io.cairn.cli;
 
+import io.cairn.raft.RaftNode;
 import io.cairn.server.CairnServer;
 import io.cairn.server.ServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 
 /**
- * Starts a local node on the embedded default (memory engine), drives a small workload through a
- * real Redis client, prints the topology and how to connect, then serves until interrupted.
+ * Starts a local 3-node cluster (replication factor 3, memory engine, Raft logs on disk in a
+ * temporary directory) inside this process, drives a small workload through a real Redis client
+ * spread over the nodes, prints the partition/leader table and how to connect, then serves until
+ * interrupted. Each node is a full cluster member with its own RESP and Raft ports.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Start a local node, run a small workload, print topology and how to connect with redis-cli.")
+        description = "Start a local 3-node cluster, run a small workload, print topology and how to connect with redis-cli.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--port", description = "RESP port (default 6380, or a free one if taken).")
+    private static final int NODES = 3;
+
+    @Option(names = "--port", description = "RESP port of the first node; the others follow (default 6380, free ports if taken).")
     int port = 6380;
 
     @Option(names = "--keys", description = "Keys the workload writes (default 20000).")
@@ -36,67 +48,146 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("cairn demo: --keys must be in 1..10000000");
             return 1;
         }
-        int chosen = portFree(port) ? port : 0;
-        if (chosen == 0) {
-            System.out.println("port " + port + " is taken; picking a free one");
+        Path dir = Files.createTempDirectory("cairn-demo-");
+        int[] respPorts = new int[NODES];
+        int[] raftPorts = new int[NODES];
+        for (int i = 0; i < NODES; i++) {
+            respPorts[i] = portFree(port + i) ? port + i : freePort();
+            raftPorts[i] = freePort();
         }
-        ServerConfig config = ServerConfig.load(null, Map.of("port", String.valueOf(chosen), "node-id", "demo-1"),
-                List.of(), Map.of());
-        CairnServer server = CairnServer.start(config);
-        ShutdownSignals.closeOnTermination(server);
-        int p = server.port();
-        System.out.println("started cairn node " + server.nodeId() + " on 127.0.0.1:" + p
-                + " (memory engine, " + config.intValue("partitions") + " partitions)");
-        try (Jedis jedis = new Jedis("127.0.0.1", p)) {
-            runWorkload(jedis);
+        String peers = java.util.stream.IntStream.range(0, NODES)
+                .mapToObj(i -> "n" + (i + 1) + "@127.0.0.1:" + raftPorts[i] + "/" + respPorts[i])
+                .collect(Collectors.joining(","));
+        System.out.println("starting a " + NODES + "-node cluster (replication factor 3, memory engine, Raft logs in "
+                + dir + ")");
+        List<CairnServer> servers = new ArrayList<>();
+        Runnable stopAll = () -> {
+            servers.forEach(CairnServer::close);
+            deleteRecursively(dir);
+        };
+        ShutdownSignals.closeOnTermination(stopAll);
+        try {
+            // Nodes start one after another; each partition elects a leader once two of its replicas are up.
+            for (int i = 0; i < NODES; i++) {
+                Map<String, String> flags = new LinkedHashMap<>();
+                flags.put("node-id", "n" + (i + 1));
+                flags.put("port", String.valueOf(respPorts[i]));
+                flags.put("peers", peers);
+                flags.put("data-dir", dir.resolve("n" + (i + 1)).toString());
+                servers.add(CairnServer.start(ServerConfig.load(null, flags, List.of(), Map.of())));
+            }
+            int partitions = servers.get(0).config().intValue("partitions");
+            awaitLeaders(servers, partitions, 60_000);
+            runWorkload(respPorts);
             System.out.println();
-            System.out.println("topology (CLUSTER NODES):");
-            System.out.print(jedis.clusterNodes());
-            System.out.println("keyspace: " + jedis.info("keyspace").lines().filter(l -> l.startsWith("db")).findFirst()
-                    .orElse("(empty)"));
+            printPartitionTable(servers.get(0).raft(), partitions);
+            try (Jedis jedis = new Jedis("127.0.0.1", respPorts[0])) {
+                System.out.println();
+                System.out.println("topology (CLUSTER NODES on n1; each node is listed as master of the slots it leads):");
+                System.out.print(jedis.clusterNodes());
+            }
+            System.out.println();
+            System.out.println("every node serves every key; connect to any of them:");
+            for (int i = 0; i < NODES; i++) {
+                System.out.println("  redis-cli -p " + respPorts[i] + "        (n" + (i + 1) + ")");
+            }
+            System.out.println("for example:    redis-cli -p " + respPorts[1] + " GET demo:key:42");
+            System.out.println("cluster-aware:  redis-cli -c -p " + respPorts[0] + " CLUSTER SLOTS");
+            System.out.println("consistency:    redis-cli -p " + respPorts[2]
+                    + " CLIENT CONSISTENCY   (READ LINEARIZABLE|LEASE|FOLLOWER|STALE, WRITE MAJORITY|ALL)");
+            if (durationSeconds >= 0) {
+                Thread.sleep(durationSeconds * 1000);
+                stopAll.run();
+            } else {
+                System.out.println("serving until Ctrl-C");
+            }
+            for (CairnServer s : servers) {
+                s.awaitTermination();
+            }
+        } catch (Exception | Error e) {
+            stopAll.run();
+            throw e;
         }
-        System.out.println();
-        System.out.println("connect with:   redis-cli -p " + p);
-        System.out.println("for example:    redis-cli -p " + p + " GET demo:key:42");
-        if (durationSeconds >= 0) {
-            Thread.sleep(durationSeconds * 1000);
-            server.close();
-        } else {
-            System.out.println("serving until Ctrl-C");
-        }
-        server.awaitTermination();
         return 0;
     }
 
-    private void runWorkload(Jedis jedis) {
+    private static void awaitLeaders(List<CairnServer> servers, int partitions, long timeoutMillis)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (true) {
+            int missing = 0;
+            for (int p = 0; p < partitions; p++) {
+                if (servers.get(0).raft().leaderOf(p) == null) {
+                    missing++;
+                }
+            }
+            if (missing == 0) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException(missing + " partitions still have no leader after " + timeoutMillis + " ms");
+            }
+            System.out.printf("\rwaiting for leader elections: %d of %d partitions have a leader", partitions - missing,
+                    partitions);
+            Thread.sleep(100);
+        }
+    }
+
+    /** Writes through every node in turn (pipelined), reads a sample back through another node. */
+    private void runWorkload(int[] ports) {
         long start = System.nanoTime();
-        int batch = 1000;
-        for (int done = 0; done < keys; ) {
-            int n = Math.min(batch, keys - done);
-            Pipeline pipe = jedis.pipelined();
-            for (int i = done; i < done + n; i++) {
-                pipe.set("demo:key:" + i, "value-" + i);
+        int batch = 500;
+        List<Jedis> clients = new ArrayList<>();
+        try {
+            for (int p : ports) {
+                clients.add(new Jedis("127.0.0.1", p));
             }
-            pipe.sync();
-            done += n;
-            System.out.printf("\rworkload: SET %d/%d", done, keys);
-        }
-        int mismatches = 0;
-        for (int i = 0; i < keys; i += Math.max(1, keys / 1000)) {
-            String v = jedis.get("demo:key:" + i);
-            if (!("value-" + i).equals(v)) {
-                mismatches++;
+            int round = 0;
+            for (int done = 0; done < keys; round++) {
+                int n = Math.min(batch, keys - done);
+                Pipeline pipe = clients.get(round % clients.size()).pipelined();
+                for (int i = done; i < done + n; i++) {
+                    pipe.set("demo:key:" + i, "value-" + i);
+                }
+                pipe.sync();
+                done += n;
+                double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf("\rworkload: SET %d/%d through n%d  (%.0f writes/s)", done, keys,
+                        round % clients.size() + 1, done / Math.max(seconds, 1e-3));
             }
+            int mismatches = 0;
+            int sampled = 0;
+            for (int i = 0; i < keys; i += Math.max(1, keys / 1000)) {
+                String v = clients.get(i % clients.size()).get("demo:key:" + i);
+                sampled++;
+                if (!("value-" + i).equals(v)) {
+                    mismatches++;
+                }
+            }
+            for (int i = 0; i < 100; i++) {
+                clients.get(i % clients.size()).incr("demo:counter");
+            }
+            clients.get(0).setex("demo:ephemeral".getBytes(StandardCharsets.UTF_8), 60,
+                    "gone in a minute".getBytes(StandardCharsets.UTF_8));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf("\rworkload: SET %d keys through all nodes, read back %d through other nodes (%d mismatches),"
+                    + " INCR x100 -> %s, in %.2f s%n", keys, sampled, mismatches, clients.get(2).get("demo:counter"), seconds);
+            if (mismatches > 0) {
+                throw new IllegalStateException("demo read back wrong values: " + mismatches);
+            }
+        } finally {
+            clients.forEach(Jedis::close);
         }
-        for (int i = 0; i < 100; i++) {
-            jedis.incr("demo:counter");
-        }
-        jedis.setex("demo:ephemeral".getBytes(StandardCharsets.UTF_8), 60, "gone in a minute".getBytes(StandardCharsets.UTF_8));
-        double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("\rworkload: SET %d keys, read back a sample (%d mismatches), INCR x100 -> %s, in %.2f s%n",
-                keys, mismatches, jedis.get("demo:counter"), seconds);
-        if (mismatches > 0) {
-            throw new IllegalStateException("demo read back wrong values: " + mismatches);
+    }
+
+    private static void printPartitionTable(RaftNode raft, int partitions) {
+        System.out.println("partition  slots          replicas      leader");
+        for (int p = 0; p < partitions; p++) {
+            int first = (int) (((long) p * 16384 + partitions - 1) / partitions);
+            int last = (int) (((long) (p + 1) * 16384 + partitions - 1) / partitions) - 1;
+            String replicas = raft.replicas(p).stream().map(peer -> peer.getId().toString()).sorted()
+                    .collect(Collectors.joining(","));
+            System.out.printf("%-10d %-14s %-13s %s%n", p, first + "-" + last, replicas, raft.leaderOf(p));
         }
     }
 
@@ -105,6 +196,20 @@ final class DemoCommand implements Callable<Integer> {
             return true;
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: a temp dir
         }
     }
 }

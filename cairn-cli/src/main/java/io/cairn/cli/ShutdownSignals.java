@@ -11,17 +11,22 @@ final class ShutdownSignals {
     private ShutdownSignals() {}
 
     static void closeOnTermination(CairnServer server) {
+        closeOnTermination((Runnable) server::close);
+    }
+
+    /** Runs {@code close} (once per signal) on SIGTERM/SIGINT, e.g. to stop several in-process nodes. */
+    static void closeOnTermination(Runnable close) {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal.handle(new Signal(name), sig -> {
                     Thread t = new Thread(() -> {
                         System.out.println("cairn server: SIG" + name + " received, shutting down");
-                        server.close();
+                        close.run();
                     }, "cairn-signal-" + name);
                     t.start();
                 });
             } catch (IllegalArgumentException unsupported) {
-                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "cairn-shutdown-hook"));
+                Runtime.getRuntime().addShutdownHook(new Thread(close, "cairn-shutdown-hook"));
             }
         }
     }
