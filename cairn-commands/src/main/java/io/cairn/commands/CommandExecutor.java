@@ -175,6 +175,25 @@ public final class CommandExecutor {
     }
 
     /**
+     * Runs one command with keyless commands (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHALL/FLUSHDB)
+     * confined to {@code partition}: a cluster runs them once per partition, each in that
+     * partition's Raft group, and combines the answers. SCAN then ends at the partition's last key
+     * with a cursor naming the next partition (0 after the last). Keyed commands run as usual.
+     */
+    public Reply executeInPartition(int partition, byte[][] argv, long nowMillis, long version) {
+        if (partition < 0 || partition >= partitions) {
+            throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (partitions - 1));
+        }
+        Tx tx = new Tx(engine, nowMillis, version);
+        tx.onlyPartition = partition;
+        Reply reply = runOne(argv, tx);
+        if (!(reply instanceof Reply.Error)) {
+            commit(tx);
+        }
+        return reply;
+    }
+
+    /**
      * Runs a MULTI/EXEC block atomically: if any watched key's token differs from
      * {@link #watchToken} now, nothing runs and the reply is a null array; otherwise one reply per
      * command, errors inline (later commands still run, as in Redis). All writes share
@@ -328,7 +347,7 @@ public final class CommandExecutor {
 
     private void commit(Tx tx) {
         if (tx.commit()) {
-            for (int p = 0; p < partitions; p++) {
+            for (int p = tx.flushedFrom(); p <= tx.flushedTo(); p++) {
                 removalVersion.set(p, tx.version);
             }
         }
@@ -391,7 +410,7 @@ public final class CommandExecutor {
     // strings
 
     private static final int NX = 1, XX = 1 << 1, EX = 1 << 2, PX = 1 << 3, KEEPTTL = 1 << 4, GET = 1 << 5,
-            EXAT = 1 << 6, PXAT = 1 << 7, PERSIST = 1 << 8;
+            EXAT = 1 << 6, PXAT = 1 << 7, PERSIST = 1 << 8, IFEQ = 1 << 9;
     private static final int ANY_EXPIRE = EX | PX | EXAT | PXAT;
 
     private Reply get(byte[][] a, Tx tx) {
@@ -400,25 +419,39 @@ public final class CommandExecutor {
     }
 
     private Reply set(byte[][] a, Tx tx) {
-        int[] expireIndex = {-1};
-        int flags = parseExtendedOptions(a, true, expireIndex);
-        return setGeneric(tx, "set", a[1], a[2], flags, expireIndex[0] < 0 ? null : a[expireIndex[0]], null, null);
+        int[] argIndex = {-1, -1};
+        int flags = parseExtendedOptions(a, true, argIndex);
+        return setGeneric(tx, "set", a[1], a[2], flags, argIndex[0] < 0 ? null : a[argIndex[0]],
+                argIndex[1] < 0 ? null : a[argIndex[1]], null, null);
     }
 
     /**
      * Redis's parseExtendedStringArgumentsOrReply: SET takes NX XX GET KEEPTTL EX PX EXAT PXAT,
      * GETEX takes PERSIST EX PX EXAT PXAT; conflicting combinations and a missing value are syntax
      * errors. The same expiry kind may repeat (the last one wins), as in Redis.
+     *
+     * <p>SET also takes Valkey 8.1's {@code IFEQ comparison-value} (compare-and-set, the one
+     * conditional write a RESP client can express without MULTI/WATCH or scripts). As in Valkey,
+     * IFEQ and NX/XX exclude each other in either order ({@code -ERR syntax error}), because "set if
+     * absent" and "set if equal to v" cannot both be meant. A repeated IFEQ is refused too: unlike a
+     * repeated EX, a silent last-one-wins between two comparison values would turn a caller's
+     * mistake into a lost update.
+     *
+     * @param argIndex out: {@code [0]} the index of the expiry argument, {@code [1]} (SET only) the
+     *                 index of IFEQ's comparison value; -1 when absent
      */
-    private static int parseExtendedOptions(byte[][] a, boolean isSet, int[] expireIndex) {
+    private static int parseExtendedOptions(byte[][] a, boolean isSet, int[] argIndex) {
         int flags = 0;
         for (int j = isSet ? 3 : 2; j < a.length; j++) {
             byte[] opt = a[j];
             boolean hasNext = j < a.length - 1;
-            if (isSet && is(opt, "nx") && (flags & XX) == 0) {
+            if (isSet && is(opt, "nx") && (flags & (XX | IFEQ)) == 0) {
                 flags |= NX;
-            } else if (isSet && is(opt, "xx") && (flags & NX) == 0) {
+            } else if (isSet && is(opt, "xx") && (flags & (NX | IFEQ)) == 0) {
                 flags |= XX;
+            } else if (isSet && is(opt, "ifeq") && (flags & (NX | XX | IFEQ)) == 0 && hasNext) {
+                flags |= IFEQ;
+                argIndex[1] = ++j;
             } else if (isSet && is(opt, "get")) {
                 flags |= GET;
             } else if (isSet && is(opt, "keepttl") && (flags & (PERSIST | ANY_EXPIRE)) == 0) {
@@ -427,16 +460,16 @@ public final class CommandExecutor {
                 flags |= PERSIST;
             } else if (is(opt, "ex") && (flags & (KEEPTTL | PERSIST | EXAT | PX | PXAT)) == 0 && hasNext) {
                 flags |= EX;
-                expireIndex[0] = ++j;
+                argIndex[0] = ++j;
             } else if (is(opt, "px") && (flags & (KEEPTTL | PERSIST | EX | EXAT | PXAT)) == 0 && hasNext) {
                 flags |= PX;
-                expireIndex[0] = ++j;
+                argIndex[0] = ++j;
             } else if (is(opt, "exat") && (flags & (KEEPTTL | PERSIST | EX | PX | PXAT)) == 0 && hasNext) {
                 flags |= EXAT;
-                expireIndex[0] = ++j;
+                argIndex[0] = ++j;
             } else if (is(opt, "pxat") && (flags & (KEEPTTL | PERSIST | EX | EXAT | PX)) == 0 && hasNext) {
                 flags |= PXAT;
-                expireIndex[0] = ++j;
+                argIndex[0] = ++j;
             } else {
                 throw new ReplyError(Errors.SYNTAX);
             }
@@ -467,9 +500,23 @@ public final class CommandExecutor {
         return ms;
     }
 
-    /** Redis's setGenericCommand: SET and its variants; {@code expireArg} is null without an expiry. */
+    /**
+     * Redis's setGenericCommand: SET and its variants; {@code expireArg} is null without an expiry,
+     * {@code comparison} is IFEQ's value (null without IFEQ).
+     *
+     * <p>IFEQ follows Valkey 8.1: the write happens only if the key holds a live string equal
+     * byte for byte to {@code comparison}; an absent (or expired) key never matches. When it does
+     * not happen the reply is the abort reply (nil), or with GET the old value, exactly like a
+     * failed NX/XX, so a client tells "set" from "not set" the same way for all three. Cairn only
+     * stores strings, so Valkey's WRONGTYPE branch of IFEQ cannot arise here.
+     */
     private Reply setGeneric(Tx tx, String command, byte[] key, byte[] value, int flags, byte[] expireArg,
                              Reply okReply, Reply abortReply) {
+        return setGeneric(tx, command, key, value, flags, expireArg, null, okReply, abortReply);
+    }
+
+    private Reply setGeneric(Tx tx, String command, byte[] key, byte[] value, int flags, byte[] expireArg,
+                             byte[] comparison, Reply okReply, Reply abortReply) {
         long expireAt = Record.NO_EXPIRY;
         if (expireArg != null) {
             expireAt = expireMillis(expireArg, flags, command, tx.nowMillis);
@@ -480,7 +527,8 @@ public final class CommandExecutor {
         Record current = tx.live(p, key);
         Reply oldValue = (flags & GET) != 0 ? (current == null ? Reply.Null.BULK : Reply.bulk(current.value())) : null;
         boolean found = current != null;
-        if (((flags & NX) != 0 && found) || ((flags & XX) != 0 && !found)) {
+        boolean ifeqFails = (flags & IFEQ) != 0 && (!found || !Arrays.equals(current.value(), comparison));
+        if (((flags & NX) != 0 && found) || ((flags & XX) != 0 && !found) || ifeqFails) {
             if (oldValue != null) {
                 return oldValue;
             }
@@ -516,7 +564,7 @@ public final class CommandExecutor {
     }
 
     private Reply getex(byte[][] a, Tx tx) {
-        int[] expireIndex = {-1};
+        int[] expireIndex = {-1, -1};
         int flags = parseExtendedOptions(a, false, expireIndex);
         int p = partition(a[1]);
         Record current = tx.live(p, a[1]);
@@ -888,6 +936,12 @@ public final class CommandExecutor {
         }
         int first = pattern.tagPartition >= 0 ? pattern.tagPartition : 0;
         int last = pattern.tagPartition >= 0 ? pattern.tagPartition : partitions - 1;
+        if (tx.onlyPartition >= 0) {
+            if (tx.onlyPartition < first || tx.onlyPartition > last) {
+                return Reply.array(out);
+            }
+            first = last = tx.onlyPartition;
+        }
         for (int p = first; p <= last; p++) {
             byte[] after = pattern.seekAfter();
             boolean partitionDone = false;
@@ -974,6 +1028,22 @@ public final class CommandExecutor {
         if (pattern != null && pattern.impossible) {
             return scanReply(0, List.of());
         }
+        // Confined to one partition: stop at its end and hand back a cursor naming the next one to visit.
+        int scopeEnd = lastPartition;
+        if (tx.onlyPartition >= 0) {
+            int firstPartition = pattern != null && pattern.tagPartition >= 0 ? pattern.tagPartition : 0;
+            if (tx.onlyPartition < firstPartition) {
+                return scanReply(ScanCursorTable.cursorFor(0, firstPartition), List.of());
+            }
+            if (tx.onlyPartition > lastPartition) {
+                return scanReply(0, List.of());
+            }
+            if (p != tx.onlyPartition) {
+                p = tx.onlyPartition;
+                after = null;
+            }
+            scopeEnd = tx.onlyPartition;
+        }
         List<Reply> keys = new ArrayList<>();
         int examined = 0;
         int deadPages = 0;
@@ -1003,6 +1073,9 @@ public final class CommandExecutor {
             if (partitionDone) {
                 if (p >= lastPartition) {
                     return scanReply(0, keys);
+                }
+                if (p >= scopeEnd) {
+                    return scanReply(ScanCursorTable.cursorFor(0, p + 1), keys);
                 }
                 p++;
                 after = null;
@@ -1039,7 +1112,7 @@ public final class CommandExecutor {
         long[] counts = new long[partitions];
         long total = 0;
         for (int p = 0; p < partitions; p++) {
-            counts[p] = engine.stats(p).keys();
+            counts[p] = tx.onlyPartition < 0 || tx.onlyPartition == p ? engine.stats(p).keys() : 0;
             total += counts[p];
         }
         if (total == 0) {
@@ -1054,6 +1127,9 @@ public final class CommandExecutor {
         // Counts include expired-but-unpurged records, so a chosen partition may have no live key.
         for (int i = 0; i < partitions; i++) {
             int p = (start + i) % partitions;
+            if (counts[p] == 0) {
+                continue;
+            }
             byte[] key = randomKeyIn(p, random, tx.engineNow);
             if (key != null) {
                 return Reply.bulk(key);
@@ -1124,7 +1200,7 @@ public final class CommandExecutor {
 
     private Reply dbsize(Tx tx) {
         syncForIteration(tx);
-        return Reply.integer(dbSize());
+        return Reply.integer(tx.onlyPartition >= 0 ? engine.stats(tx.onlyPartition).keys() : dbSize());
     }
 
     private Reply flush(byte[][] a, Tx tx) {

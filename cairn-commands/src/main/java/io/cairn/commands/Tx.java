@@ -25,7 +25,13 @@ final class Tx {
     private Map<PartitionKey, Record> pending;
     /** A FLUSHALL is pending: the engine's current contents are gone for readers of this Tx. */
     private boolean flushPending;
-    private int partitionsToFlush;
+    private int flushFrom;
+    private int flushTo = -1;
+    /**
+     * -1, or the one partition keyless commands (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHALL) see: in a
+     * cluster each partition's Raft group runs them over its own range only.
+     */
+    int onlyPartition = -1;
 
     Tx(StorageEngine engine, long nowMillis, long version) {
         this.engine = engine;
@@ -92,7 +98,17 @@ final class Tx {
             pending.clear();
         }
         flushPending = true;
-        partitionsToFlush = partitions;
+        flushFrom = onlyPartition >= 0 ? onlyPartition : 0;
+        flushTo = onlyPartition >= 0 ? onlyPartition : partitions - 1;
+    }
+
+    /** The partitions the last committed flush emptied: {@code [from, to]}, empty if {@code to < from}. */
+    int flushedFrom() {
+        return flushFrom;
+    }
+
+    int flushedTo() {
+        return flushTo;
     }
 
     boolean hasPendingWrites() {
@@ -108,7 +124,7 @@ final class Tx {
     boolean commit() {
         boolean flushed = flushPending;
         if (flushPending) {
-            for (int p = 0; p < partitionsToFlush; p++) {
+            for (int p = flushFrom; p <= flushTo; p++) {
                 engine.dropPartition(p);
             }
             flushPending = false;

@@ -261,9 +261,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
             long now = Math.max(c.nowMillis(), lastNow);
             long version = Math.max(c.version(), lastVersion + 1);
             Reply reply = switch (c) {
-                case Command.Execute e -> router.partitionOf(e.argv()) == partition
-                        || router.partitionOf(e.argv()) == KeyRouter.INVALID
-                        ? executor.execute(e.argv(), now, version) : WRONG_PARTITION;
+                case Command.Execute e -> {
+                    int p = router.partitionOf(e.argv());
+                    // Keyless commands (FLUSHALL, ...) reach every group; each applies them to its own range.
+                    yield p == KeyRouter.KEYLESS ? executor.executeInPartition(partition, e.argv(), now, version)
+                            : p == partition || p == KeyRouter.INVALID ? executor.execute(e.argv(), now, version)
+                            : WRONG_PARTITION;
+                }
                 case Command.Exec e -> {
                     int p = router.partitionOf(e.commands(), e.watches());
                     yield p == partition || (p == KeyRouter.KEYLESS && e.commands().isEmpty() && e.watches().isEmpty())
@@ -311,6 +315,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
                         int p = router.partitionOf(e.argv());
                         if (p == KeyRouter.INVALID) {
                             yield executor.execute(e.argv(), now, c.version());
+                        }
+                        if (p == KeyRouter.KEYLESS) {
+                            yield executor.classify(e.argv()) != CommandExecutor.Kind.READ ? NOT_IN_LOG
+                                    : executor.executeInPartition(partition, e.argv(), now, c.version());
                         }
                         yield p != partition ? WRONG_PARTITION
                                 : executor.classify(e.argv()) != CommandExecutor.Kind.READ ? NOT_IN_LOG

@@ -74,7 +74,7 @@ public final class ReplicatedCommandService implements CommandService {
                 // Unknown command or bad arity: the executor answers with the exact Redis error and touches nothing.
                 case KeyRouter.INVALID -> CompletableFuture.completedFuture(executor.execute(argv, 0, 0));
                 case KeyRouter.CROSS_PARTITION -> CompletableFuture.completedFuture(CROSSSLOT);
-                case KeyRouter.KEYLESS -> CompletableFuture.completedFuture(keylessUnsupported(argv));
+                case KeyRouter.KEYLESS -> keyless(argv, session);
                 default -> run(p, RaftNode.execute(argv), executor.classify(argv) == CommandExecutor.Kind.WRITE, session);
             };
         } catch (RuntimeException e) {
@@ -205,9 +205,72 @@ public final class ReplicatedCommandService implements CommandService {
         closed = true;
     }
 
-    private static Reply keylessUnsupported(byte[][] argv) {
+    /**
+     * Commands over the whole keyspace, run once per partition in each partition's group and
+     * combined here. Each partition's part is atomic; the whole is not a snapshot across
+     * partitions (as in Redis Cluster, where each shard answers for itself):
+     * <ul>
+     *   <li>DBSIZE, KEYS: every partition, summed / concatenated;</li>
+     *   <li>SCAN: one partition per call; the cursor's low 16 bits name the partition, and the
+     *       executor hands back a cursor for the next partition when one is exhausted;</li>
+     *   <li>RANDOMKEY: partitions in turn from a random one until one has a key;</li>
+     *   <li>FLUSHALL/FLUSHDB: every partition; OK once all have flushed.</li>
+     * </ul>
+     */
+    private CompletableFuture<Reply> keyless(byte[][] argv, Session session) {
         String name = new String(argv[0], StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
-        return Reply.err("'" + name + "' spans every partition and is not supported in cluster mode yet");
+        int partitions = node.partitions();
+        boolean write = executor.classify(argv) == CommandExecutor.Kind.WRITE;
+        switch (name) {
+            case "scan" -> {
+                long cursor;
+                try {
+                    cursor = Long.parseUnsignedLong(new String(argv[1], StandardCharsets.US_ASCII));
+                } catch (NumberFormatException e) {
+                    cursor = 0; // the executor answers the exact Redis error
+                }
+                int p = (int) (cursor & 0xFFFF);
+                if (p >= partitions) {
+                    return CompletableFuture.completedFuture(Reply.array(List.of(Reply.bulk("0"), Reply.array(List.of()))));
+                }
+                return run(p, RaftNode.execute(argv), false, session);
+            }
+            case "randomkey" -> {
+                int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(partitions);
+                return randomKeyFrom(argv, start, 0, session);
+            }
+            default -> {
+                List<CompletableFuture<Reply>> parts = new java.util.ArrayList<>(partitions);
+                for (int p = 0; p < partitions; p++) {
+                    parts.add(run(p, RaftNode.execute(argv), write, session));
+                }
+                return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                    List<Reply> replies = parts.stream().map(CompletableFuture::join).toList();
+                    for (Reply r : replies) {
+                        if (r instanceof Reply.Error) {
+                            return r;
+                        }
+                    }
+                    return switch (name) {
+                        case "dbsize" -> Reply.integer(replies.stream().mapToLong(r -> ((Reply.Int) r).value()).sum());
+                        case "keys" -> Reply.array(replies.stream()
+                                .flatMap(r -> ((Reply.Array) r).items().stream()).toList());
+                        default -> replies.get(0); // FLUSHALL / FLUSHDB: OK from every partition
+                    };
+                });
+            }
+        }
+    }
+
+    private CompletableFuture<Reply> randomKeyFrom(byte[][] argv, int start, int tried, Session session) {
+        int partitions = node.partitions();
+        int p = (start + tried) % partitions;
+        return run(p, RaftNode.execute(argv), false, session).thenCompose(r -> {
+            if (r instanceof Reply.Null && tried + 1 < partitions) {
+                return randomKeyFrom(argv, start, tried + 1, session);
+            }
+            return CompletableFuture.completedFuture(r);
+        });
     }
 
     private interface Builder {

@@ -3,6 +3,7 @@ package io.cairn.commands.unit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.cairn.commands.support.ExecutorHarness;
+import io.cairn.commands.support.Replies;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,112 @@ class StringCommandsTest {
         h.expect("(nil)", "SET", "other", "x", "XX", "GET");
         h.expect("(integer) 0", "EXISTS", "other");
         h.expect("\"w\"", "SET", "k", "y", "get", "get");
+    }
+
+    /** Valkey 8.1's SET ... IFEQ: compare-and-set; expected replies follow Valkey's tests/unit/type/string.tcl. */
+    @Test
+    void setIfeqSetsOnlyWhenTheCurrentValueIsEqual() {
+        h.expect("(nil)", "SET", "k", "v", "IFEQ", "anything");
+        h.expect("(integer) 0", "EXISTS", "k"); // absent never matches, not even an empty comparison
+        h.expect("(nil)", "SET", "k", "v", "IFEQ", "");
+        h.expect("(integer) 0", "EXISTS", "k");
+        h.expect("OK", "SET", "k", "initial");
+        h.expect("OK", "SET", "k", "next", "IFEQ", "initial");
+        h.expect("\"next\"", "GET", "k");
+        h.expect("(nil)", "SET", "k", "lost", "ifeq", "initial"); // stale comparison: nothing happens
+        h.expect("\"next\"", "GET", "k");
+        h.expect("(nil)", "SET", "k", "lost", "IfEq", "NEXT"); // byte comparison, case matters
+        h.expect("(nil)", "SET", "k", "lost", "IFEQ", "nex"); // a prefix is not equal
+        h.expect("\"next\"", "GET", "k");
+    }
+
+    @Test
+    void setIfeqComparesBinaryValuesExactly() {
+        byte[] k = {'b'};
+        byte[] current = {0, (byte) 0xFF, '\r', '\n', 0};
+        h.run("SET".getBytes(), k, current);
+        assertEquals("(nil)", Replies.render(h.run("SET".getBytes(), k, new byte[] {1},
+                "IFEQ".getBytes(), new byte[] {0, (byte) 0xFF, '\r', '\n'})));
+        assertEquals("OK", Replies.render(h.run("SET".getBytes(), k, new byte[] {1},
+                "IFEQ".getBytes(), current.clone())));
+        h.expect("\"\\x01\"", "GET", "b");
+    }
+
+    @Test
+    void setIfeqWithGetRepliesTheOldValueWhetherOrNotItSet() {
+        h.expect("(nil)", "SET", "k", "new", "IFEQ", "initial", "GET");
+        h.expect("(nil)", "GET", "k");
+        h.expect("OK", "SET", "k", "initial");
+        h.expect("\"initial\"", "SET", "k", "new", "IFEQ", "initial", "GET");
+        h.expect("\"new\"", "GET", "k");
+        h.expect("\"new\"", "SET", "k", "other", "GET", "IFEQ", "initial"); // mismatch: old value, unchanged
+        h.expect("\"new\"", "GET", "k");
+    }
+
+    @Test
+    void setIfeqWithExpiryOptions() {
+        h.expect("OK", "SET", "k", "a", "PX", "5000");
+        h.expect("OK", "SET", "k", "b", "IFEQ", "a", "KEEPTTL");
+        h.expect("(integer) 5000", "PTTL", "k");
+        h.expect("OK", "SET", "k", "c", "EX", "100", "IFEQ", "b");
+        h.expect("(integer) 100000", "PTTL", "k");
+        h.expect("(nil)", "SET", "k", "d", "IFEQ", "b", "PX", "10"); // failed: TTL untouched too
+        h.expect("(integer) 100000", "PTTL", "k");
+        h.expect("OK", "SET", "k", "d", "IFEQ", "c");
+        h.expect("(integer) -1", "PTTL", "k"); // a plain SET (no KEEPTTL) clears the TTL, IFEQ or not
+        h.expect("OK", "SET", "k", "e", "IFEQ", "d", "PXAT", String.valueOf(h.now() + 777));
+        h.expect("(integer) 777", "PTTL", "k");
+        h.expect("OK", "SET", "k", "gone", "IFEQ", "e", "EXAT", "1"); // past absolute expiry: set, then gone
+        h.expect("(integer) 0", "EXISTS", "k");
+    }
+
+    @Test
+    void setIfeqDoesNotMatchAnExpiredKey() {
+        h.expect("OK", "SET", "k", "v", "PX", "100");
+        h.advance(100);
+        h.expect("(integer) 0", "PTTL", "k"); // Redis keeps a key alive through its last millisecond
+        h.expect("OK", "SET", "k", "w", "IFEQ", "v", "KEEPTTL");
+        h.advance(1);
+        h.expect("(nil)", "GET", "k");
+        h.expect("(nil)", "SET", "k", "x", "IFEQ", "w");
+        h.expect("(integer) 0", "EXISTS", "k");
+    }
+
+    @Test
+    void setIfeqInsideExecSeesEarlierWritesOfTheSameBlock() {
+        h.expect("OK", "SET", "k", "a");
+        assertEquals("[OK, OK, (nil), \"c\"]", Replies.render(h.exec(java.util.List.of(
+                Replies.argv("SET", "k", "b", "IFEQ", "a"),
+                Replies.argv("SET", "k", "c", "IFEQ", "b"),
+                Replies.argv("SET", "k", "d", "IFEQ", "a"),
+                Replies.argv("GET", "k")), java.util.List.of())));
+    }
+
+    @Test
+    void setIfeqOnAStaleValueChangesNothingIncludingTheWatchToken() {
+        h.expect("OK", "SET", "k", "a");
+        long before = h.token("k");
+        h.expect("(nil)", "SET", "k", "b", "IFEQ", "z");
+        assertEquals(before, h.token("k"), "a failed IFEQ must not look like a write to WATCH");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "SET k v IFEQ a NX|(error) ERR syntax error",
+            "SET k v IFEQ a XX|(error) ERR syntax error",
+            "SET k v NX IFEQ a|(error) ERR syntax error",
+            "SET k v XX IFEQ a|(error) ERR syntax error",
+            "SET k v IFEQ a IFEQ a|(error) ERR syntax error",
+            "SET k v IFEQ|(error) ERR syntax error",
+            "SET k v GET IFEQ|(error) ERR syntax error",
+            "SET k v IFEQ a EX 0|(error) ERR invalid expire time in 'set' command",
+            "SET k v IFEQ a EX 10 KEEPTTL|(error) ERR syntax error",
+            "GETEX k IFEQ a|(error) ERR syntax error",
+    })
+    void setIfeqSyntaxErrorsMatchValkey(String command, String expected) {
+        h.expect("OK", "SET", "k", "a");
+        assertEquals(expected, h.r(command.split(" ")), command);
+        h.expect("\"a\"", "GET", "k"); // an error changes nothing, even when the comparison would match
     }
 
     @ParameterizedTest

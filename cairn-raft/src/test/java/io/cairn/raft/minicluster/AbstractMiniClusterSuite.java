@@ -115,7 +115,22 @@ abstract class AbstractMiniClusterSuite {
             // Errors come back as replies, unknown commands never reach Raft.
             assertInstanceOf(Reply.Error.class, run(c.service(0), "INCR", "{t}x", "extra"));
             assertInstanceOf(Reply.Error.class, run(c.service(0), "NOSUCHCOMMAND", "k"));
-            assertInstanceOf(Reply.Error.class, run(c.service(0), "DBSIZE"));
+            // Keyless commands span the partitions: each group answers for its range.
+            long dbsize = ((Reply.Int) run(c.service(0), "DBSIZE")).value();
+            assertEquals(63, dbsize, "60 keys, a counter and two tagged keys");
+            assertEquals(63, ((Reply.Array) run(c.service(1), "KEYS", "*")).items().size());
+            java.util.Set<String> scanned = new java.util.HashSet<>();
+            String cursor = "0";
+            for (int calls = 0; calls < 1000; calls++) {
+                Reply.Array page = (Reply.Array) run(c.service(calls % size()), "SCAN", cursor, "COUNT", "5");
+                cursor = bulk(page.items().get(0));
+                ((Reply.Array) page.items().get(1)).items().forEach(k -> scanned.add(bulk(k)));
+                if (cursor.equals("0")) {
+                    break;
+                }
+            }
+            assertEquals(63, scanned.size());
+            assertInstanceOf(Reply.Bulk.class, run(c.service(2), "RANDOMKEY"));
 
             // WATCH/EXEC through different nodes: a write in between aborts the block.
             byte[] w = "{t}x".getBytes(StandardCharsets.UTF_8);
@@ -167,6 +182,18 @@ abstract class AbstractMiniClusterSuite {
                 commands += s[1];
             }
             assertTrue(commands > batches, "expected batching, got " + commands + " commands in " + batches + " entries");
+
+            // FLUSHALL goes through every partition's log: every replica ends empty.
+            assertEquals(Reply.OK, run(c.service(1), "FLUSHALL"));
+            for (int n = 0; n < size(); n++) {
+                assertEquals(Reply.integer(0), run(c.service(n), "DBSIZE"));
+            }
+            c.awaitConverged(Duration.ofSeconds(20));
+            for (int n = 0; n < size(); n++) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    assertEquals(0, c.engine(n).stats(p).keys(), "partition " + p + " on node " + n);
+                }
+            }
         }
     }
 
