@@ -196,6 +196,16 @@ public final class CairnServer implements AutoCloseable {
         }
     }
 
+    /** The node's command service: what RESP, the embedded API and tests call. */
+    public CommandService service() {
+        return service;
+    }
+
+    /** True once {@link #close()} has begun. */
+    public boolean isClosing() {
+        return closing.get();
+    }
+
     /** The Raft side of a clustered node; null when the node runs alone. */
     public RaftNode raft() {
         return raft;

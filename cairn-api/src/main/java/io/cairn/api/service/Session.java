@@ -12,11 +12,32 @@ import java.util.Arrays;
 public final class Session {
     private volatile ReadConsistency read;
     private volatile WriteConsistency write;
-    private long[] lastSeen = new long[0];
+    private final Seen seen;
+
+    /** The read-your-writes indices, shared by sessions derived with {@link #withConsistency}. */
+    private static final class Seen {
+        long[] lastSeen = new long[0];
+    }
 
     public Session(ReadConsistency read, WriteConsistency write) {
+        this(read, write, new Seen());
+    }
+
+    private Session(ReadConsistency read, WriteConsistency write, Seen seen) {
         this.read = read;
         this.write = write;
+        this.seen = seen;
+    }
+
+    /**
+     * A session with other consistency levels that shares this one's last-seen indices: per-call
+     * options of one caller keep read-your-writes across calls made at different levels.
+     */
+    public Session withConsistency(ReadConsistency read, WriteConsistency write) {
+        if (read == null || write == null) {
+            throw new IllegalArgumentException("read and write consistency are required");
+        }
+        return new Session(read, write, seen);
     }
 
     /** Linearizable reads, majority writes: the defaults. */
@@ -47,20 +68,26 @@ public final class Session {
     }
 
     /** Records that this session saw partition {@code p}'s state at log index {@code index}. */
-    public synchronized void observe(int partition, long index) {
+    public void observe(int partition, long index) {
         if (partition < 0 || index <= 0) {
             return;
         }
-        if (partition >= lastSeen.length) {
-            lastSeen = Arrays.copyOf(lastSeen, Math.max(partition + 1, lastSeen.length * 2));
-        }
-        if (index > lastSeen[partition]) {
-            lastSeen[partition] = index;
+        synchronized (seen) {
+            long[] a = seen.lastSeen;
+            if (partition >= a.length) {
+                a = seen.lastSeen = Arrays.copyOf(a, Math.max(partition + 1, a.length * 2));
+            }
+            if (index > a[partition]) {
+                a[partition] = index;
+            }
         }
     }
 
     /** The highest log index of {@code partition} this session has seen, 0 if none. */
-    public synchronized long lastSeen(int partition) {
-        return partition >= 0 && partition < lastSeen.length ? lastSeen[partition] : 0;
+    public long lastSeen(int partition) {
+        synchronized (seen) {
+            long[] a = seen.lastSeen;
+            return partition >= 0 && partition < a.length ? a[partition] : 0;
+        }
     }
 }
