@@ -183,8 +183,8 @@ final class DemoCommand implements Callable<Integer> {
     private static void printPartitionTable(RaftNode raft, int partitions) {
         System.out.println("partition  slots          replicas      leader");
         for (int p = 0; p < partitions; p++) {
-            int first = (int) (((long) p * 16384 + partitions - 1) / partitions);
-            int last = (int) (((long) (p + 1) * 16384 + partitions - 1) / partitions) - 1;
+            int first = io.cairn.storage.SlotHash.firstSlotOf(p, partitions);
+            int last = io.cairn.storage.SlotHash.lastSlotOf(p, partitions);
             String replicas = raft.replicas(p).stream().map(peer -> peer.getId().toString()).sorted()
                     .collect(Collectors.joining(","));
             System.out.printf("%-10d %-14s %-13s %s%n", p, first + "-" + last, replicas, raft.leaderOf(p));

@@ -76,9 +76,8 @@ final class RaftClusterView implements ClusterView {
 
     /** The contiguous slots of a partition under {@code SlotHash.partitionOfSlot}: {@code slot * P / 16384 == p}. */
     static SlotRange slotsOf(int partition, int partitions) {
-        int first = (int) (((long) partition * SLOTS + partitions - 1) / partitions);
-        int last = (int) (((long) (partition + 1) * SLOTS + partitions - 1) / partitions) - 1;
-        return new SlotRange(first, last);
+        return new SlotRange(io.cairn.storage.SlotHash.firstSlotOf(partition, partitions),
+                io.cairn.storage.SlotHash.lastSlotOf(partition, partitions));
     }
 
     @Override

@@ -69,6 +69,19 @@ public final class SlotHash {
         return (int) ((long) slot * partitions / SLOTS);
     }
 
+    /** The first slot of {@code partition}: the smallest {@code slot} with {@code slot * P / SLOTS == partition}. */
+    public static int firstSlotOf(int partition, int partitions) {
+        if (partition < 0 || partition >= partitions) {
+            throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (partitions - 1));
+        }
+        return (int) (((long) partition * SLOTS + partitions - 1) / partitions);
+    }
+
+    /** The last slot of {@code partition} (partitions own contiguous slot ranges). */
+    public static int lastSlotOf(int partition, int partitions) {
+        return partition == partitions - 1 ? SLOTS - 1 : firstSlotOf(partition + 1, partitions) - 1;
+    }
+
     /** Convenience: {@code partitionOfSlot(slot(key), partitions)}. */
     public static int partitionOf(byte[] key, int partitions) {
         return partitionOfSlot(slot(key), partitions);

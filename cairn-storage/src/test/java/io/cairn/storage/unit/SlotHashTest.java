@@ -93,4 +93,20 @@ class SlotHashTest {
         assertThrows(IllegalArgumentException.class, () -> SlotHash.partitionOfSlot(0, 0));
         assertThrows(IllegalArgumentException.class, () -> SlotHash.partitionOfSlot(0, SlotHash.SLOTS + 1));
     }
+
+    @Test
+    void slotRangesOfPartitionsAreContiguousAndMatchPartitionOfSlot() {
+        for (int partitions : new int[] {1, 3, 16, 100, 16384}) {
+            int next = 0;
+            for (int p = 0; p < partitions; p++) {
+                int first = SlotHash.firstSlotOf(p, partitions);
+                int last = SlotHash.lastSlotOf(p, partitions);
+                org.junit.jupiter.api.Assertions.assertEquals(next, first, partitions + " partitions, partition " + p);
+                org.junit.jupiter.api.Assertions.assertEquals(p, SlotHash.partitionOfSlot(first, partitions));
+                org.junit.jupiter.api.Assertions.assertEquals(p, SlotHash.partitionOfSlot(last, partitions));
+                next = last + 1;
+            }
+            org.junit.jupiter.api.Assertions.assertEquals(SlotHash.SLOTS, next);
+        }
+    }
 }
