@@ -350,7 +350,11 @@ abstract class AbstractMiniClusterSuite {
     @Test
     @Timeout(90)
     void everyReadLevelSeesWhatItPromises() throws Exception {
-        try (MiniCluster c = cluster(Map.of())) {
+        // A lease lasts 0.7 x the minimum election timeout from the start of the round that renewed
+        // it; with the suite's short 400 ms timeouts a loaded machine answers rounds slower than
+        // that and no lease ever holds (safe, but nothing to test). Longer timeouts here.
+        try (MiniCluster c = cluster(Map.of(RaftConfig.ELECTION_TIMEOUT_MIN_MS, "2000",
+                RaftConfig.ELECTION_TIMEOUT_MAX_MS, "3000"))) {
             c.awaitLeaders(Duration.ofSeconds(20));
             int partition = SlotHash.partitionOf("rk".getBytes(StandardCharsets.UTF_8), PARTITIONS);
             int leader = c.leaderOf(partition);
@@ -375,7 +379,7 @@ abstract class AbstractMiniClusterSuite {
             // LEASE: the leader's own writes renew its lease, and it then answers reads locally.
             Session lease = new Session(ReadConsistency.LEASE, WriteConsistency.MAJORITY);
             assertEquals(Reply.OK, run(c.service(leader), lease, "SET", "rk", "leased"));
-            MiniCluster.await(Duration.ofSeconds(10), () -> {
+            MiniCluster.await(Duration.ofSeconds(20), () -> {
                 c.service(leader).execute(argv("SET", "rk", "leased"), lease).join();
                 return c.node(leader).hasLease(partition);
             }, "the leader to hold a lease");
