@@ -12,8 +12,15 @@ import picocli.CommandLine.Command;
 public final class CairnCli {
 
     public static void main(String[] args) {
-        int code = new CommandLine(new CairnCli()).execute(args);
-        System.exit(code);
+        int code = 1;
+        try {
+            code = new CommandLine(new CairnCli()).execute(args);
+        } catch (Throwable t) {
+            // An Error escapes picocli; exit anyway, or non-daemon Raft/gRPC threads keep the process up.
+            t.printStackTrace();
+        } finally {
+            System.exit(code);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

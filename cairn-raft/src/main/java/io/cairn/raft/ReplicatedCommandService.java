@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -89,9 +90,10 @@ public final class ReplicatedCommandService implements CommandService {
      * -TRYAGAIN} (refused before it was proposed: queue full, node closing).
      */
     private CompletableFuture<Reply> run(int p, GroupCommitter.Template t, boolean write, Session session) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         CompletableFuture<GroupCommitter.Applied> sent = write
                 ? node.write(p, t, session.write())
-                : node.read(p, t, session.read(), session.lastSeen(p));
+                : readRetrying(p, t, session, deadline);
         return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((applied, error) -> {
             if (error == null) {
                 session.observe(p, applied.logIndex());
@@ -99,6 +101,44 @@ public final class ReplicatedCommandService implements CommandService {
             }
             return failure(error, write);
         });
+    }
+
+    /** Pause between attempts of a read refused because the group has no leader yet. */
+    static final long READ_RETRY_PAUSE_MILLIS = 50;
+
+    /**
+     * Reads have no effect, so one refused because the group has no (ready) leader right now — a
+     * ReadIndex answered "leader is unknown" during an election or while a restarted replica
+     * rejoins — is simply tried again until the command's deadline, as Ratis's client already does
+     * for writes. Bounded by the deadline; pauses {@value #READ_RETRY_PAUSE_MILLIS} ms in between.
+     */
+    private CompletableFuture<GroupCommitter.Applied> readRetrying(int p, GroupCommitter.Template t, Session session,
+                                                                   long deadline) {
+        return node.read(p, t, session.read(), session.lastSeen(p)).handle((applied, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(applied);
+            }
+            if (closed || !leaderUnavailable(error)
+                    || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READ_RETRY_PAUSE_MILLIS) > deadline) {
+                return CompletableFuture.<GroupCommitter.Applied>failedFuture(error);
+            }
+            Executor later = CompletableFuture.delayedExecutor(READ_RETRY_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> readRetrying(p, t, session, deadline));
+        }).thenCompose(f -> f);
+    }
+
+    /** Ratis's ways of saying "no leader to serve this right now" (as opposed to a definite failure). */
+    static boolean leaderUnavailable(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof org.apache.ratis.protocol.exceptions.ReadIndexException
+                    || c instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
+                    || c instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
+                    || c instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException
+                    || c instanceof org.apache.ratis.protocol.exceptions.ReadException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static Reply failure(Throwable error, boolean write) {

@@ -84,7 +84,9 @@ public final class CairnServer implements AutoCloseable {
         } catch (IOException e) {
             engine.close();
             throw new UncheckedIOException("cannot start the cluster node: " + e.getMessage(), e);
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (RuntimeException | InterruptedException | Error e) {
+            // Errors too (a broken class path, out of memory): Raft's and gRPC's threads would
+            // otherwise keep the process alive, holding its ports, after main has given up.
             if (raftNode != null) {
                 raftNode.close();
             }
