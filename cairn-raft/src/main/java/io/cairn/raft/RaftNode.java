@@ -93,6 +93,9 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /** Per partition, the placement's preferred leader (its first replica), for {@link #balanceLeaders}. */
+    private final Map<Integer, RaftPeerId> preferredLeader = new ConcurrentHashMap<>();
+
     /** Partitions with a replica on this node (a subset of those with a channel). */
     private final Set<Integer> hosted = ConcurrentHashMap.newKeySet();
     /** Per partition: until when (nanoTime) and in which term this node may serve LEASE reads locally. */
@@ -213,7 +216,7 @@ public final class RaftNode implements AutoCloseable {
             timer.scheduleWithFixedDelay(this::expiryTick, config.expiryIntervalMs(), config.expiryIntervalMs(),
                     TimeUnit.MILLISECONDS);
         }
-        LOG.info("raft node {} listening on {}", nodeId, address());
+        LOG.info("raft node {} listening on {}:{}", nodeId, config.host(), address().getPort());
     }
 
     public String nodeId() {
@@ -296,6 +299,9 @@ public final class RaftNode implements AutoCloseable {
             RaftGroup group = RaftGroup.valueOf(groupId(config.clusterId(), p), e.getValue());
             groups.add(group);
             boolean here = e.getValue().stream().anyMatch(peer -> peer.getId().equals(peerId));
+            if (!e.getValue().isEmpty()) {
+                preferredLeader.put(p, e.getValue().get(0).getId());
+            }
             if (here) {
                 hosted.add(p);
             }
@@ -579,6 +585,42 @@ public final class RaftNode implements AutoCloseable {
                     : "partition " + partition + " has no group on node " + nodeId);
         }
         return c;
+    }
+
+    /**
+     * One pass of leader balancing: for each partition this node leads although the placement
+     * prefers another replica, ask Ratis to transfer leadership to that replica (it first lets the
+     * target catch up; a transfer that cannot finish within {@code timeout} is abandoned and the
+     * leader stays). Placement spreads preferred leaders over the nodes, so leadership, and the
+     * work of leading, follows. Blocking; at most {@code maxTransfers} per pass. Returns how many
+     * transfers succeeded.
+     */
+    public int balanceLeaders(int maxTransfers, Duration timeout) {
+        int moved = 0;
+        int tried = 0;
+        for (int p : hosted) {
+            if (closed || tried >= maxTransfers) {
+                break;
+            }
+            RaftPeerId preferred = preferredLeader.get(p);
+            Channel c = channels.get(p);
+            if (preferred == null || c == null || preferred.equals(peerId) || !isLeader(p)) {
+                continue;
+            }
+            tried++;
+            try {
+                RaftClientReply reply = c.client().admin().transferLeadership(preferred, timeout.toMillis());
+                if (reply.isSuccess()) {
+                    moved++;
+                    LOG.info("partition {}: leadership moved from {} to preferred leader {}", p, nodeId, preferred);
+                } else {
+                    LOG.debug("partition {}: transfer to {} refused: {}", p, preferred, reply.getException());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("partition {}: transfer to {} failed: {}", p, preferred, e.toString());
+            }
+        }
+        return moved;
     }
 
     /** Partitions with a replica on this node. */

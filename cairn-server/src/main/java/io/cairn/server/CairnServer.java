@@ -81,6 +81,9 @@ public final class CairnServer implements AutoCloseable {
             }
             this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
             resp.start();
+            if (raftNode != null && config.longValue("leader-balance-interval-ms") > 0) {
+                startLeaderBalancer(raftNode, config.longValue("leader-balance-interval-ms"));
+            }
         } catch (IOException e) {
             engine.close();
             throw new UncheckedIOException("cannot start the cluster node: " + e.getMessage(), e);
@@ -93,6 +96,27 @@ public final class CairnServer implements AutoCloseable {
             engine.close();
             throw e;
         }
+    }
+
+    /**
+     * Moves each partition's leadership to the placement's preferred replica, a few partitions per
+     * pass, so that leaders (and their work) spread over the nodes instead of staying wherever the
+     * first elections put them. Runs on its own daemon thread; stops with the node.
+     */
+    private void startLeaderBalancer(RaftNode node, long intervalMillis) {
+        java.util.concurrent.ScheduledExecutorService balancer = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "cairn-leader-balancer");
+                    t.setDaemon(true);
+                    return t;
+                });
+        balancer.scheduleWithFixedDelay(() -> {
+            if (closing.get()) {
+                balancer.shutdown();
+                return;
+            }
+            node.balanceLeaders(4, java.time.Duration.ofSeconds(3));
+        }, intervalMillis, intervalMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private int respPort() {

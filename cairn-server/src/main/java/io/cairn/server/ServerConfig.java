@@ -65,6 +65,7 @@ public final class ServerConfig {
         d.put("write-consistency", "MAJORITY");
         d.put("command-timeout-ms", "10000");
         d.put("cluster-start-timeout-ms", "60000");
+        d.put("leader-balance-interval-ms", "5000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
