@@ -17,8 +17,9 @@ final class RawClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
+    /** 30 s: a first reply from a cold JVM on a loaded 2-core CI machine has taken over 5 s. */
     RawClient(int port) throws IOException {
-        this(port, 5000);
+        this(port, 30_000);
     }
 
     RawClient(int port, int readTimeoutMillis) throws IOException {
