@@ -93,6 +93,9 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /** Partitions whose leadership this node is handing over: their leases are void meanwhile. */
+    private final Set<Integer> transferring = ConcurrentHashMap.newKeySet();
+
     /** Per partition, the placement's preferred leader (its first replica), for {@link #balanceLeaders}. */
     private final Map<Integer, RaftPeerId> preferredLeader = new ConcurrentHashMap<>();
 
@@ -404,6 +407,9 @@ public final class RaftNode implements AutoCloseable {
      * drift, covered by the ratio). The term pins the lease to that leadership.
      */
     private void renewLease(int p, long sentAtNanos) {
+        if (transferring.contains(p)) {
+            return; // the target may already be campaigning in a higher term: no new lease now
+        }
         org.apache.ratis.server.DivisionInfo info;
         try {
             info = division(p).getInfo();
@@ -615,6 +621,14 @@ public final class RaftNode implements AutoCloseable {
                 continue;
             }
             tried++;
+            // A transfer lets the target start an election at once, without waiting out an election
+            // timeout: the lease argument no longer holds, so drop the lease before asking.
+            transferring.add(p);
+            Lease lease = leases[p];
+            synchronized (lease) {
+                lease.term = -1;
+                lease.untilNanos = System.nanoTime();
+            }
             try {
                 RaftClientReply reply = c.client().admin().transferLeadership(preferred, timeout.toMillis());
                 if (reply.isSuccess()) {
@@ -625,6 +639,8 @@ public final class RaftNode implements AutoCloseable {
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.debug("partition {}: transfer to {} failed: {}", p, preferred, e.toString());
+            } finally {
+                transferring.remove(p);
             }
         }
         return moved;
