@@ -178,6 +178,9 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(c.segmentCacheBytes()));
         RaftServerConfigKeys.Log.setPurgeGap(p, c.purgeGap());
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, c.purgeUpToSnapshot());
+        // Ratis's default appends a metadata entry (the new commit index) after every commit: one more
+        // entry, fsync on every replica and AppendEntries round per write, queued in front of the next write.
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, c.logMetadataEntries());
         // STRICT keeps Ratis's default: a replica fsyncs the log before it counts toward commit.
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, c.durability() == RaftConfig.Durability.RELAXED);
 
@@ -193,6 +196,13 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.ThreadPool.setProxySize(p, c.proxyThreads());
 
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        // TEMP-PERF: experiment hook, removed before hand-off.
+        System.getProperties().forEach((k, v) -> {
+            if (k.toString().startsWith("ratisx.")) {
+                p.set(k.toString().substring("ratisx.".length()), v.toString());
+                LOG.warn("TEMP-PERF ratis override {}={}", k.toString().substring("ratisx.".length()), v);
+            }
+        });
         return p;
     }
 
