@@ -1,0 +1,238 @@
+package io.cairn.verify.runner;
+
+import io.cairn.verify.check.Anomaly;
+import io.cairn.verify.check.AppendChecker;
+import io.cairn.verify.check.CheckResult;
+import io.cairn.verify.check.KeyResult;
+import io.cairn.verify.check.LinearizabilityChecker;
+import io.cairn.verify.check.LinearizabilityResult;
+import io.cairn.verify.check.LostWriteChecker;
+import io.cairn.verify.check.Verdict;
+import io.cairn.verify.history.History;
+import io.cairn.verify.history.HistoryRecorder;
+import io.cairn.verify.history.Op;
+import io.cairn.verify.history.OpKind;
+import io.cairn.verify.model.CounterModel;
+import io.cairn.verify.model.RegisterModel;
+import io.cairn.verify.report.FaultWindow;
+import io.cairn.verify.report.TimelineReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * One verification run: start a cluster of real processes behind a fault network, run the
+ * workloads while the nemesis injects faults, heal, read every key back, check the history, and
+ * write the report directory ({@code history.tsv}, {@code verdict.txt}, {@code faults.txt},
+ * {@code timeline.html}, the nodes' logs).
+ */
+public final class VerifyRun {
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration CHECK_BUDGET_PER_KEY = Duration.ofSeconds(20);
+    private static final int FINAL_READ_ATTEMPTS = 20;
+
+    private final VerifyOptions options;
+    private final PrintStream log;
+
+    public VerifyRun(VerifyOptions options, PrintStream log) {
+        this.options = options;
+        this.log = log;
+    }
+
+    public VerifyResult run() throws IOException, InterruptedException {
+        Path dir = options.reportRoot().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + "-seed" + options.seed());
+        Files.createDirectories(dir);
+        log.printf(Locale.ROOT, "verify: seed %d, %d nodes, %d partitions, %d s, nemesis %s, workloads %s%s%n",
+                options.seed(), options.nodes(), options.partitions(), options.duration().toSeconds(),
+                options.nemeses().isEmpty() ? "none" : options.nemeses(), options.workloads(),
+                options.readConsistency() == null ? "" : ", reads " + options.readConsistency());
+        log.println("verify: report directory " + dir);
+        HistoryRecorder recorder = new HistoryRecorder(VerifyOptions.MAX_OPS);
+        Map<Workload, KeySpace> keys = new EnumMap<>(Workload.class);
+        for (Workload w : options.workloads()) {
+            keys.put(w, new KeySpace(w, options.keysPerWorkload(), options.opsPerKey()));
+        }
+        List<FaultWindow> faults;
+        List<String> problems = new ArrayList<>();
+        List<String> serverArgs = new ArrayList<>(options.serverArgs());
+        if (options.nemeses().contains(NemesisKind.CLOCK) || options.nemeses().contains(NemesisKind.TRANSFER)) {
+            serverArgs.addAll(List.of("-s", "enable-debug-command=yes")); // those faults are DEBUG subcommands
+        }
+        try (ClusterProcesses cluster = new ClusterProcesses(options.launcher(), options.nodes(), options.partitions(),
+                dir, serverArgs)) {
+            cluster.startAll();
+            cluster.awaitWritable(RECOVERY_TIMEOUT);
+            long origin = System.nanoTime();
+            log.println("verify: cluster up, workload running");
+            Random seeds = new Random(options.seed());
+            Nemesis nemesis = new Nemesis(cluster, options.nemeses(), seeds.nextLong(),
+                    origin + options.duration().toNanos(), options.timing(), log, origin);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger processIds = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            for (int c = 0; c < options.clients(); c++) {
+                WorkloadClient client = new WorkloadClient(c, cluster, keys, options.workloads(), recorder, processIds,
+                        seeds.nextLong(), options.readConsistency(), options.thinkMaxMs(), stop);
+                threads.add(Thread.ofPlatform().name("verify-client-" + c).daemon().start(client));
+            }
+            Thread nemesisThread = Thread.ofPlatform().name("verify-nemesis").daemon().start(nemesis);
+            progress(recorder, origin);
+            nemesis.stop();
+            nemesisThread.join(Duration.ofMinutes(3)); // ends the fault in progress and heals everything
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(Duration.ofSeconds(30));
+            }
+            faults = nemesis.windows();
+            problems.addAll(nemesis.errors());
+            log.printf(Locale.ROOT, "verify: workload done, %d ops; healed, waiting for the cluster%n", recorder.size());
+            try {
+                cluster.awaitWritable(RECOVERY_TIMEOUT);
+                finalReads(cluster, keys, recorder, processIds);
+            } catch (IllegalStateException e) {
+                problems.add("the cluster did not recover within " + RECOVERY_TIMEOUT.toSeconds() + " s of healing: "
+                        + e.getMessage());
+            }
+        }
+        History history = recorder.history();
+        history.write(dir.resolve("history.tsv"));
+        return check(dir, history, faults, problems);
+    }
+
+    /** Sleeps through the workload phase, printing a progress line every 10 s. */
+    private void progress(HistoryRecorder recorder, long origin) throws InterruptedException {
+        long end = origin + options.duration().toNanos();
+        while (System.nanoTime() < end) {
+            Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+            log.printf(Locale.ROOT, "[%6.1fs] %d ops recorded, %d in flight%n", (System.nanoTime() - origin) / 1e9,
+                    recorder.size(), recorder.pending());
+        }
+    }
+
+    /**
+     * A linearizable GET of every key through a running node, after the heal: the lost-write check
+     * needs each key's final state. Failed attempts are recorded too (as FAIL, reads have no effect).
+     */
+    private void finalReads(ClusterProcesses cluster, Map<Workload, KeySpace> keys, HistoryRecorder recorder,
+                            AtomicInteger processIds) {
+        int process = processIds.getAndIncrement();
+        int node = 0;
+        for (KeySpace space : keys.values()) {
+            for (String key : space.allKeys()) {
+                for (int attempt = 0; attempt < FINAL_READ_ATTEMPTS; attempt++) {
+                    node = (node + 1) % cluster.size();
+                    long id = recorder.invoke(process, key, OpKind.READ);
+                    try (Jedis j = cluster.connect(node)) {
+                        recorder.ok(id, j.get(key));
+                        break;
+                    } catch (JedisException e) {
+                        recorder.fail(id);
+                    }
+                }
+            }
+        }
+    }
+
+    private VerifyResult check(Path dir, History history, List<FaultWindow> faults, List<String> problems)
+            throws IOException {
+        List<String> summary = new ArrayList<>();
+        Set<Long> highlighted = new HashSet<>();
+        long ok = history.ops().stream().filter(Op::isOk).count();
+        long info = history.ops().stream().filter(Op::isInfo).count();
+        summary.add(String.format(Locale.ROOT, "history: %d ops (%d ok, %d indeterminate, %d failed), %d keys, %d faults",
+                history.size(), ok, info, history.size() - ok - info, history.byKey().size(), faults.size()));
+        StringBuilder details = new StringBuilder();
+
+        LinearizabilityResult registers = linearizability(history, Workload.REGISTER, new RegisterModel());
+        LinearizabilityResult counters = linearizability(history, Workload.COUNTER, new CounterModel());
+        CheckResult appends = new AppendChecker(Workload.SEPARATOR).check(only(history, Workload.APPEND));
+        CheckResult lost = new LostWriteChecker(Workload.SEPARATOR).check(history);
+        List<VerifyResult.Outcome> outcomes = new ArrayList<>();
+        for (LinearizabilityResult r : List.of(registers, counters)) {
+            outcomes.add(switch (r.verdict()) {
+                case LINEARIZABLE -> VerifyResult.Outcome.VALID;
+                case NOT_LINEARIZABLE -> VerifyResult.Outcome.INVALID;
+                case UNKNOWN -> VerifyResult.Outcome.UNKNOWN;
+            });
+            details.append(r.describe()).append('\n');
+            for (KeyResult k : r.keys().values()) {
+                if (k.verdict() == Verdict.NOT_LINEARIZABLE && k.explanation() != null) {
+                    k.explanation().unplaceable().forEach(o -> highlighted.add(o.id()));
+                    highlighted.add(k.explanation().deadline().id());
+                }
+            }
+        }
+        for (CheckResult r : List.of(appends, lost)) {
+            outcomes.add(switch (r.outcome()) {
+                case VALID -> VerifyResult.Outcome.VALID;
+                case INVALID -> VerifyResult.Outcome.INVALID;
+                case UNKNOWN -> VerifyResult.Outcome.UNKNOWN;
+            });
+            details.append(r.describe()).append('\n');
+            for (Anomaly a : r.anomalies()) {
+                a.ops().forEach(o -> highlighted.add(o.id()));
+            }
+        }
+        summary.add("linearizability (registers): " + registers.verdict() + ", " + registers.keys().size() + " keys");
+        summary.add("linearizability (counters): " + counters.verdict() + ", " + counters.keys().size() + " keys");
+        summary.add("append order: " + appends.outcome() + " (" + appends.anomalies().size() + " anomalies)");
+        summary.add("lost writes: " + lost.outcome() + " (" + lost.anomalies().size() + " anomalies)");
+        VerifyResult.Outcome outcome = VerifyResult.Outcome.VALID;
+        for (VerifyResult.Outcome o : outcomes) {
+            if (o.ordinal() > outcome.ordinal()) {
+                outcome = o;
+            }
+        }
+        if (ok == 0) {
+            outcome = outcome == VerifyResult.Outcome.INVALID ? outcome : VerifyResult.Outcome.UNKNOWN;
+            summary.add("no operation was acknowledged: nothing to judge");
+        }
+        for (String p : problems) {
+            summary.add("problem: " + p);
+            if (p.contains("did not recover")) {
+                outcome = outcome == VerifyResult.Outcome.INVALID ? outcome : VerifyResult.Outcome.UNAVAILABLE;
+            }
+        }
+        summary.add(0, "verdict: " + outcome + " (seed " + options.seed() + ")");
+        long origin = history.originNanos();
+        StringBuilder faultText = new StringBuilder();
+        for (FaultWindow f : faults) {
+            faultText.append(String.format(Locale.ROOT, "%8.3f %8s %-10s %s%n", (f.startNanos() - origin) / 1e9,
+                    f.ended() ? String.format(Locale.ROOT, "%8.3f", (f.endNanos() - origin) / 1e9) : "open",
+                    f.nemesis(), f.description()));
+        }
+        Files.writeString(dir.resolve("faults.txt"), faultText);
+        Files.writeString(dir.resolve("verdict.txt"), String.join("\n", summary) + "\n\n" + details);
+        TimelineReport.writeHtml(dir.resolve("timeline.html"), "Cairn verify, seed " + options.seed(), history, faults,
+                summary, highlighted);
+        return new VerifyResult(outcome, dir, summary);
+    }
+
+    private static History only(History h, Workload w) {
+        return h.filter(op -> Workload.ofKey(op.key()) == w);
+    }
+
+    private static <S> LinearizabilityResult linearizability(History h, Workload w,
+                                                             io.cairn.verify.model.Model<S> model) {
+        return new LinearizabilityChecker<>(model).withTimeBudgetPerKey(CHECK_BUDGET_PER_KEY)
+                .withParallelism(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .check(only(h, w));
+    }
+}
