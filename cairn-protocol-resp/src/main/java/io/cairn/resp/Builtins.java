@@ -53,6 +53,8 @@ final class Builtins {
                 Kind.BUILTIN, ServerCommands::command, NOT_TX, commandSubcommands(), 0, 0, 0, "loading", "stale"));
         d.add(def("config", -2, "server", "A container for server configuration commands.", "2.0.0", Kind.BUILTIN,
                 null, NOT_TX, configSubcommands(), 0, 0, 0));
+        d.add(simple("debug", -2, "server", "A container for debugging commands.", "1.0.0", DebugCommands::debug,
+                "admin", "noscript", "loading", "stale"));
         d.add(simple("info", -1, "server", "Returns information and statistics about the server.", "1.0.0",
                 ServerCommands::info, "loading", "stale"));
         d.add(simple("shutdown", -1, "server", "Shuts down the server gracefully.", "1.0.0", ServerCommands::shutdown,
@@ -185,6 +187,12 @@ final class Builtins {
     static Reply.Error unknownSubcommand(Cmd container, byte[] sub) {
         return Reply.err("unknown subcommand '" + utf8(sub, cString(sub, 128)) + "'. Try " + container.upperName
                 + " HELP.");
+    }
+
+    /** Redis's addReplySubcommandSyntaxError: "unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP." */
+    static Reply.Error subcommandSyntaxError(String upperCommand, byte[] sub) {
+        return Reply.err("unknown subcommand or wrong number of arguments for '" + utf8(sub, cString(sub, 128))
+                + "'. Try " + upperCommand + " HELP.");
     }
 
     /** Bytes of a C string "%.*s" prints: up to the first NUL, at most {@code max}. */

@@ -42,6 +42,8 @@ final class Cmd {
     final boolean transactionControl;
     /** Subcommands by name, or null if this is not a container. */
     final CommandIndex subcommands;
+    /** DEBUG: refused unless enable-debug-command allows the connection (Redis's CMD_PROTECTED). */
+    final boolean debugGated;
 
     Cmd(CommandSpec spec, String fullName, Kind kind, Builtin builtin, int index, boolean transactionControl,
         CommandIndex subcommands) {
@@ -55,6 +57,7 @@ final class Cmd {
         this.noMulti = spec.flags().contains("no_multi");
         this.transactionControl = transactionControl;
         this.subcommands = subcommands;
+        this.debugGated = kind == Kind.BUILTIN && fullName.equals("debug");
         if (kind == Kind.BUILTIN && builtin == null && subcommands == null) {
             throw new IllegalArgumentException("builtin command without an implementation: " + fullName);
         }

@@ -77,7 +77,7 @@ final class Info {
         line(sb, "process_id", ProcessHandle.current().pid());
         line(sb, "run_id", rt.runId);
         line(sb, "tcp_port", rt.config.port);
-        line(sb, "server_time_usec", nowMillis * 1000);
+        line(sb, "server_time_usec", rt.context.clock().currentTimeMicros());
         line(sb, "uptime_in_seconds", uptime);
         line(sb, "uptime_in_days", uptime / 86400);
         line(sb, "io_threads_active", rt.config.ioThreads == 0 ? Runtime.getRuntime().availableProcessors()

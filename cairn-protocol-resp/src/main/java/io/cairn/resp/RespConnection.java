@@ -122,7 +122,13 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
     private String addr = "?:0";
     private String laddr = "?:0";
     private InetSocketAddress localAddress;
+    /** The client connects from this host (loopback or a non-IP channel): Redis's islocalClient. */
+    private boolean localClient = true;
     private final Runnable drainTask = this::drainPending;
+    /** The reply of a builtin that answered {@link #LATER}, taken by {@link #execute}. */
+    private CompletableFuture<Reply> later;
+    /** EXEC is running the protocol-layer commands of a transaction, which must answer at once. */
+    private boolean inExec;
 
     record Queued(Cmd cmd, byte[][] argv) {}
 
@@ -209,6 +215,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         addr = format(remote);
         laddr = format(local);
         localAddress = local instanceof InetSocketAddress l ? l : null;
+        localClient = isLoopback(remote);
         if (rt.shuttingDown) {
             refuse(null); // accepted just before the listener closed
             return;
@@ -391,6 +398,10 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
             reject(cmd, Errors.wrongArity(cmd.fullName));
             return;
         }
+        if (cmd.debugGated && !rt.context.debug().access().allows(localClient)) {
+            reject(cmd, DebugCommands.NOT_ALLOWED); // before AUTH, as in Redis's processCommand
+            return;
+        }
         if (!authenticated && !cmd.noAuth) {
             if (rt.config.requirePass != null) {
                 reject(cmd, NOAUTH);
@@ -454,16 +465,15 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
                 } catch (RuntimeException e) {
                     f = CompletableFuture.failedFuture(e);
                 }
-                if (pending.isEmpty() && f.isDone()) {
-                    complete(cmd, resultOf(f));
-                } else {
-                    enqueue(new Pending(f, null, resp == 3, cmd, stamp, null));
-                    stamp = System.nanoTime();
-                }
+                reply(cmd, f);
             }
             case BUILTIN -> {
                 Reply r = runBuiltin(cmd, argv);
-                if (r == null) {
+                if (r == LATER) {
+                    CompletableFuture<Reply> f = later;
+                    later = null;
+                    reply(cmd, f);
+                } else if (r == null) {
                     record(cmd, null);
                 } else {
                     complete(cmd, r);
@@ -492,14 +502,42 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         }
     }
 
+    /** Sends the reply of {@code f} in order: now if it is done and nothing waits ahead of it, else when it is. */
+    private void reply(Cmd cmd, CompletableFuture<Reply> f) {
+        if (pending.isEmpty() && f.isDone()) {
+            complete(cmd, resultOf(f));
+        } else {
+            enqueue(new Pending(f, null, resp == 3, cmd, stamp, null));
+            stamp = System.nanoTime();
+        }
+    }
+
     /** Runs a protocol-layer command; a bug in one becomes an error reply, not a dropped connection. */
     private Reply runBuiltin(Cmd cmd, byte[][] argv) {
         try {
             return cmd.builtin.run(this, argv);
         } catch (RuntimeException e) {
+            later = null;
             log.error("{} failed", cmd.fullName, e);
             return Reply.err("internal error in '" + cmd.fullName + "': " + e);
         }
+    }
+
+    /** What a builtin returns after {@link #later}: its reply is the future's. Compared by identity. */
+    private static final Reply LATER = new Reply.Simple("(reply later)");
+
+    /**
+     * For a builtin whose work must not hold the event loop (DEBUG LEADER-STEPDOWN): starts
+     * {@code work}, which must hand the waiting to another thread, and returns {@link #LATER}, so
+     * that the future's reply is sent in order like a data command's. Inside EXEC, whose
+     * protocol-layer replies are assembled at once, nothing starts and the command is refused.
+     */
+    Reply later(java.util.function.Supplier<CompletableFuture<Reply>> work) {
+        if (inExec) {
+            return NOT_IN_TRANSACTION;
+        }
+        later = call(work::get);
+        return LATER;
     }
 
     private interface ServiceCall {
@@ -633,6 +671,15 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
 
     /** Replies of a transaction in queue order: data replies from the service, the rest run now. */
     private Reply runQueued(List<Queued> queued, Reply.Array dataReplies) {
+        inExec = true;
+        try {
+            return runQueuedNow(queued, dataReplies);
+        } finally {
+            inExec = false;
+        }
+    }
+
+    private Reply runQueuedNow(List<Queued> queued, Reply.Array dataReplies) {
         List<Reply> replies = new ArrayList<>(queued.size());
         int next = 0;
         for (Queued q : queued) {

@@ -8,7 +8,6 @@ import io.cairn.api.reply.Errors;
 import io.cairn.api.reply.Reply;
 import io.cairn.commands.GlobMatcher;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -22,10 +21,11 @@ final class ServerCommands {
 
     // ---------------------------------------------------------------- TIME, SHUTDOWN
 
+    /** TIME: the node's clock (the one its data commands use, so DEBUG CLOCK-OFFSET moves it too). */
     static Reply time(RespConnection c, byte[][] a) {
-        Instant now = Instant.now();
-        return Reply.array(List.of(Reply.bulk(Long.toString(now.getEpochSecond())),
-                Reply.bulk(Long.toString(now.getNano() / 1000))));
+        long micros = c.rt.context.clock().currentTimeMicros();
+        return Reply.array(List.of(Reply.bulk(Long.toString(Math.floorDiv(micros, 1_000_000L))),
+                Reply.bulk(Long.toString(Math.floorMod(micros, 1_000_000L)))));
     }
 
     /** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: no reply; the connection closes with the server. */

@@ -41,4 +41,17 @@ public interface ServerContext {
     default io.cairn.api.service.Session newSession() {
         return io.cairn.api.service.Session.defaults();
     }
+
+    /** The node's wall clock, which {@code TIME} reports (the same one its data commands use). */
+    default io.cairn.api.clock.Clock clock() {
+        return io.cairn.api.clock.Clock.SYSTEM;
+    }
+
+    /**
+     * {@code DEBUG}'s hooks and who may use them; {@link DebugControl#DISABLED} (DEBUG refused, as
+     * with Redis's {@code enable-debug-command no}) unless the server supplies its own.
+     */
+    default DebugControl debug() {
+        return DebugControl.DISABLED;
+    }
 }

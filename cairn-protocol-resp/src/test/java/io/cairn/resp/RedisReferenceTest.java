@@ -94,6 +94,9 @@ class RedisReferenceTest {
                 "COMMAND INFO nosuch\r\nCOMMAND GETKEYS nosuch a\r\nCOMMAND GETKEYS PING a\r\nCOMMAND GETKEYS GET a b\r\n"
                         + "COMMAND GETKEYS MSET a b c d\r\nCOMMAND DOCS nosuch\r\nCOMMAND LIST FILTERBY\r\n"
                         + "COMMAND LIST FILTERBY MODULE nosuch\r\n",
+                // DEBUG with enable-debug-command at its default (no): refused before anything else but arity.
+                "DEBUG\r\nDEBUG HELP\r\nDEBUG nosuch a b\r\nMULTI\r\nDEBUG CLOCK-OFFSET 5\r\nSET a b\r\nEXEC\r\n"
+                        + "COMMAND INFO debug\r\n",
                 "SHUTDOWN ABORT\r\nSHUTDOWN bogus\r\nSHUTDOWN SAVE NOSAVE\r\nSHUTDOWN ABORT NOW\r\n",
                 "RESET\r\nHELLO 3 SETNAME\r\nGET nope\r\nCONFIG GET timeout\r\nMULTI\r\nEXEC\r\nRESET\r\nGET nope\r\n",
                 "SET \"k 1\" v\r\nGET 'k 1'\r\nEXISTS \"k 1\" \"k\\x201\"\r\n",

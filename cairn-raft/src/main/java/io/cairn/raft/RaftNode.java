@@ -96,8 +96,11 @@ public final class RaftNode implements AutoCloseable {
     /** Partitions whose leadership this node is handing over: their leases are void meanwhile. */
     private final Set<Integer> transferring = ConcurrentHashMap.newKeySet();
 
-    /** Per partition, the placement's preferred leader (its first replica), for {@link #balanceLeaders}. */
-    private final Map<Integer, RaftPeerId> preferredLeader = new ConcurrentHashMap<>();
+    /**
+     * Per partition, its replicas in placement order: the first is the preferred leader
+     * ({@link #balanceLeaders}); the order also picks the fallback target of {@link #stepDown}.
+     */
+    private final Map<Integer, List<RaftPeerId>> placementOrder = new ConcurrentHashMap<>();
 
     /** Partitions with a replica on this node (a subset of those with a channel). */
     private final Set<Integer> hosted = ConcurrentHashMap.newKeySet();
@@ -320,7 +323,7 @@ public final class RaftNode implements AutoCloseable {
             groups.add(group);
             boolean here = e.getValue().stream().anyMatch(peer -> peer.getId().equals(peerId));
             if (!e.getValue().isEmpty()) {
-                preferredLeader.put(p, e.getValue().get(0).getId());
+                placementOrder.put(p, e.getValue().stream().map(RaftPeer::getId).toList());
             }
             if (here) {
                 hosted.add(p);
@@ -433,6 +436,11 @@ public final class RaftNode implements AutoCloseable {
         long until = sentAtNanos + config.leaseNanos();
         Lease lease = leases[p];
         synchronized (lease) {
+            // Checked again under the lock: a transfer marks the partition and voids the lease
+            // under it too, so a renewal that raced with the start of a transfer cannot survive it.
+            if (transferring.contains(p)) {
+                return;
+            }
             if (term != lease.term || until - lease.untilNanos > 0) {
                 lease.term = term;
                 lease.untilNanos = until;
@@ -625,35 +633,120 @@ public final class RaftNode implements AutoCloseable {
             if (closed || tried >= maxTransfers) {
                 break;
             }
-            RaftPeerId preferred = preferredLeader.get(p);
-            Channel c = channels.get(p);
-            if (preferred == null || c == null || preferred.equals(peerId) || !isLeader(p)) {
+            List<RaftPeerId> order = placementOrder.get(p);
+            RaftPeerId preferred = order == null || order.isEmpty() ? null : order.get(0);
+            if (preferred == null || preferred.equals(peerId) || !isLeader(p)) {
                 continue;
             }
             tried++;
-            // A transfer lets the target start an election at once, without waiting out an election
-            // timeout: the lease argument no longer holds, so drop the lease before asking.
-            transferring.add(p);
-            Lease lease = leases[p];
-            synchronized (lease) {
-                lease.term = -1;
-                lease.untilNanos = System.nanoTime();
-            }
-            try {
-                RaftClientReply reply = c.client().admin().transferLeadership(preferred, timeout.toMillis());
-                if (reply.isSuccess()) {
-                    moved++;
-                    LOG.info("partition {}: leadership moved from {} to preferred leader {}", p, nodeId, preferred);
-                } else {
-                    LOG.debug("partition {}: transfer to {} refused: {}", p, preferred, reply.getException());
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("partition {}: transfer to {} failed: {}", p, preferred, e.toString());
-            } finally {
-                transferring.remove(p);
+            if (transferLeadership(p, preferred, timeout)) {
+                moved++;
             }
         }
         return moved;
+    }
+
+    /**
+     * Hands leadership of up to {@code max} partitions this node leads to another replica of each
+     * ({@link #stepDownTarget}), one transfer at a time, each bounded by {@code timeout}; partitions
+     * with no other replica are skipped. For fault injection ({@code DEBUG LEADER-STEPDOWN}) and
+     * for draining a node before maintenance. Blocking. Returns how many leaderships moved.
+     */
+    public int stepDown(int max, Duration timeout) {
+        int moved = 0;
+        for (int p : new java.util.TreeSet<>(hosted)) {
+            if (closed || moved >= max) {
+                break;
+            }
+            if (!isLeader(p)) {
+                continue;
+            }
+            RaftPeerId target = stepDownTarget(p);
+            if (target != null && transferLeadership(p, target, timeout)) {
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /**
+     * Where {@link #stepDown} sends a partition's leadership: among the other replicas, the one
+     * whose last reply to this leader is the most recent (alive, hence able to catch up at once;
+     * Ratis still waits for it to match the leader's log before it lets it campaign), otherwise
+     * the replica after this node in placement order. Null if the partition has no other replica.
+     */
+    RaftPeerId stepDownTarget(int partition) {
+        List<RaftPeerId> order = placementOrder.getOrDefault(partition, List.of());
+        Set<RaftPeerId> others = new HashSet<>(order);
+        others.remove(peerId);
+        if (others.isEmpty()) {
+            return null;
+        }
+        try {
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto role = division(partition).getInfo().getRoleInfoProto();
+            RaftPeerId freshest = null;
+            long freshestElapsed = Long.MAX_VALUE;
+            if (role.hasLeaderInfo()) {
+                for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                    RaftPeerId id = RaftPeerId.valueOf(f.getId().getId());
+                    if (others.contains(id) && f.getLastRpcElapsedTimeMs() < freshestElapsed) {
+                        freshest = id;
+                        freshestElapsed = f.getLastRpcElapsedTimeMs();
+                    }
+                }
+            }
+            if (freshest != null) {
+                return freshest;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("partition {}: no follower information, using placement order: {}", partition, e.toString());
+        }
+        int self = order.indexOf(peerId);
+        for (int i = 1; i <= order.size(); i++) {
+            RaftPeerId next = order.get(Math.floorMod(self + i, order.size()));
+            if (others.contains(next)) {
+                return next;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Asks Ratis to hand the partition's leadership from this node to {@code target} (Ratis lets
+     * the target catch up first; a transfer that cannot finish within {@code timeout} is abandoned
+     * and this node stays leader). Blocking. Returns true if leadership moved; false if this node
+     * does not lead the partition, another transfer of it is under way, or the transfer failed.
+     *
+     * <p>A transfer lets the target start an election at once, without waiting out an election
+     * timeout, so the argument behind this node's read lease no longer holds: the lease is voided
+     * before Ratis is asked, and not renewed until the transfer is over.
+     */
+    public boolean transferLeadership(int partition, RaftPeerId target, Duration timeout) {
+        Channel c = channels.get(partition);
+        if (c == null || target == null || target.equals(peerId) || !hosted.contains(partition) || !isLeader(partition)) {
+            return false;
+        }
+        Lease lease = leases[partition];
+        synchronized (lease) {
+            if (!transferring.add(partition)) {
+                return false; // another transfer of this partition is under way
+            }
+            lease.term = -1;
+            lease.untilNanos = System.nanoTime();
+        }
+        try {
+            RaftClientReply reply = c.client().admin().transferLeadership(target, timeout.toMillis());
+            if (reply.isSuccess()) {
+                LOG.info("partition {}: leadership moved from {} to {}", partition, nodeId, target);
+                return true;
+            }
+            LOG.debug("partition {}: transfer to {} refused: {}", partition, target, reply.getException());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("partition {}: transfer to {} failed: {}", partition, target, e.toString());
+        } finally {
+            transferring.remove(partition);
+        }
+        return false;
     }
 
     /** Partitions with a replica on this node. */

@@ -2,6 +2,7 @@ package io.cairn.server;
 
 import io.cairn.api.clock.Clock;
 import io.cairn.api.clock.HybridLogicalClock;
+import io.cairn.api.clock.OffsetClock;
 import io.cairn.commands.CommandExecutor;
 import io.cairn.commands.DataCommands;
 import io.cairn.api.service.CommandService;
@@ -12,6 +13,7 @@ import io.cairn.raft.RaftConfig;
 import io.cairn.raft.RaftNode;
 import io.cairn.raft.ReplicatedCommandService;
 import io.cairn.resp.ClusterView;
+import io.cairn.resp.DebugControl;
 import io.cairn.resp.RespServer;
 import io.cairn.resp.RespSettings;
 import io.cairn.resp.ServerContext;
@@ -30,8 +32,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One Cairn node: storage engine → command service → RESP server. Owns all of them and closes them
@@ -43,9 +48,12 @@ public final class CairnServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
     /** Reported as redis_version: the Redis release whose command semantics Cairn follows. */
     public static final String REDIS_COMPAT_VERSION = "7.2.0";
+    private static final Logger LOG = LoggerFactory.getLogger(CairnServer.class);
 
     private final ServerConfig config;
     private final String nodeId;
+    /** The node's wall clock: system time, plus the offset DEBUG CLOCK-OFFSET sets (0 otherwise). */
+    private final OffsetClock clock = new OffsetClock(Clock.SYSTEM);
     private final StorageEngine engine;
     private final CommandService service;
     private final RaftNode raft;
@@ -63,7 +71,6 @@ public final class CairnServer implements AutoCloseable {
                 dataDir == null ? null : dataDir.resolve("storage"), engineSettings);
         RaftNode raftNode = null;
         try {
-            Clock clock = Clock.SYSTEM;
             HybridLogicalClock hlc = new HybridLogicalClock(clock, config.longValue("hlc.max-offset-ms"));
             CommandExecutor executor = new CommandExecutor(engine, config.intValue("partitions"),
                     CommandExecutor.Settings.from(config.values()));
@@ -232,6 +239,11 @@ public final class CairnServer implements AutoCloseable {
         return closing.get();
     }
 
+    /** The node's wall clock (system time plus any DEBUG CLOCK-OFFSET): what its HLC and commands read. */
+    public OffsetClock clock() {
+        return clock;
+    }
+
     /** The Raft side of a clustered node; null when the node runs alone. */
     public RaftNode raft() {
         return raft;
@@ -323,6 +335,62 @@ public final class CairnServer implements AutoCloseable {
         @Override
         public ClusterView cluster() {
             return CairnServer.this.cluster;
+        }
+
+        @Override
+        public Clock clock() {
+            return clock;
+        }
+
+        @Override
+        public DebugControl debug() {
+            return debug;
+        }
+    }
+
+    private final DebugControl debug = new Debug();
+
+    /** DEBUG's hooks: this node's clock offset and Raft leadership, never through Raft itself. */
+    private final class Debug implements DebugControl {
+        @Override
+        public Access access() {
+            return config.debugCommand(); // immutable: validated at load, CONFIG SET refuses it
+        }
+
+        @Override
+        public long clockOffset() {
+            return clock.offsetMillis();
+        }
+
+        @Override
+        public void clockOffset(long millis) {
+            clock.offsetMillis(millis);
+            LOG.warn("DEBUG CLOCK-OFFSET: node {} wall clock set to system time {} {} ms", name(),
+                    millis < 0 ? "-" : "+", Math.abs(millis));
+        }
+
+        private String name() {
+            String configured = config.string("node-id");
+            return configured == null || configured.isBlank() ? nodeId : configured;
+        }
+
+        /** Each transfer is bounded by the command timeout; they run one at a time on a thread of their own. */
+        @Override
+        public CompletableFuture<Integer> stepDown(int max) {
+            RaftNode node = raft;
+            if (node == null) {
+                return CompletableFuture.completedFuture(0);
+            }
+            java.time.Duration timeout = java.time.Duration.ofMillis(config.longValue("command-timeout-ms"));
+            return CompletableFuture.supplyAsync(() -> {
+                int moved = node.stepDown(max, timeout);
+                LOG.warn("DEBUG LEADER-STEPDOWN: node {} handed over leadership of {} partition(s)", name(), moved);
+                return moved;
+            }, task -> {
+                Thread t = new Thread(task, "cairn-debug-stepdown");
+                t.setDaemon(true);
+                t.start();
+            });
         }
     }
 }

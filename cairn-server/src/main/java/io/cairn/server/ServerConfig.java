@@ -48,6 +48,8 @@ public final class ServerConfig {
         d.put("multi-max-queued", "100000");
         d.put("client-max-inflight", "4096");
         d.put("shutdown-timeout", "5");
+        // DEBUG (fault injection: clock offset, leader step-down): no, yes, or local (loopback clients only).
+        d.put("enable-debug-command", "no");
         d.put("expiry.active.interval-ms", "100");
         d.put("expiry.active.batch", "200");
         d.put("hlc.max-offset-ms", "500");
@@ -196,6 +198,7 @@ public final class ServerConfig {
             throw new IllegalArgumentException("storage rocksdb needs --data-dir");
         }
         bool("protected-mode");
+        debugCommand();
         io.cairn.api.consistency.Durability.parse(string("durability"));
         io.cairn.api.consistency.ReadConsistency.parse(string("read-consistency"));
         io.cairn.api.consistency.WriteConsistency.parse(string("write-consistency"));
@@ -242,6 +245,11 @@ public final class ServerConfig {
             case "no", "false", "off", "0" -> false;
             default -> throw new IllegalArgumentException("setting " + key + " must be yes or no, got '" + v + "'");
         };
+    }
+
+    /** {@code enable-debug-command}: who may run DEBUG (Redis's values {@code no}, {@code yes}, {@code local}). */
+    public io.cairn.resp.DebugControl.Access debugCommand() {
+        return io.cairn.resp.DebugControl.Access.parse(string("enable-debug-command"));
     }
 
     /** True when {@code peers} is set: the node is one member of a replicated cluster. */
