@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
                 + "for linearizability and lost writes.",
                 "Exit code: 0 valid, 1 violation found, 2 inconclusive, 3 cluster did not recover."})
 final class VerifyCommand implements Callable<Integer> {
+    /** Held so the level set on it is not lost when the logger is garbage-collected. */
+    private static final java.util.logging.Logger PROXY_LOG = java.util.logging.Logger.getLogger("io.cairn.verify.net");
+
     @Option(names = "--quick", description = "A short run: 3 nodes, 40 s, every nemesis (overrides --time unless given).")
     boolean quick;
 
@@ -57,6 +60,10 @@ final class VerifyCommand implements Callable<Integer> {
             + "stale-reads (clients read with CLIENT CONSISTENCY READ STALE).")
     String weaken;
 
+    @Option(names = "--reads", description = "Read consistency of the clients: LINEARIZABLE (default), LEASE, "
+            + "FOLLOWER or STALE; only the first two promise linearizable histories.")
+    String reads;
+
     @Option(names = "--server-arg", description = "Extra argument for every node, repeatable (e.g. --server-arg=--durability --server-arg=RELAXED).")
     List<String> serverArgs = new ArrayList<>();
 
@@ -72,7 +79,7 @@ final class VerifyCommand implements Callable<Integer> {
         for (String part : workloads.split(",")) {
             w.add(Workload.parse(part));
         }
-        String readConsistency = null;
+        String readConsistency = reads == null ? null : reads.toUpperCase(java.util.Locale.ROOT);
         if (weaken != null) {
             if (!weaken.equals("stale-reads")) {
                 System.err.println("cairn verify: --weaken must be stale-reads");
@@ -84,13 +91,16 @@ final class VerifyCommand implements Callable<Integer> {
                         Duration.ofSeconds(time), NemesisKind.parse(nemesis), s)
                 .withNodes(nodes).withClients(clients).withWorkloads(w).withReadConsistency(readConsistency)
                 .withServerArgs(serverArgs).withPartitions(partitions);
+        // the nemesis prints every fault it injects; the proxies' own log lines would only repeat them
+        PROXY_LOG.setLevel(java.util.logging.Level.WARNING);
         VerifyResult result = new VerifyRun(options, System.out).run();
         System.out.println();
         result.summary().forEach(System.out::println);
         System.out.println("report: " + result.reportDir().toAbsolutePath() + " (verdict.txt, history.tsv, faults.txt, "
                 + "timeline.html, node logs)");
         System.out.println("reproduce the schedule: ./cairn verify --seed " + s + " --time " + time + " --nodes " + nodes
-                + " --nemesis " + nemesis + (weaken != null ? " --weaken " + weaken : ""));
+                + " --partitions " + partitions + " --nemesis " + nemesis + " --workload " + workloads + " --clients " + clients
+                + (reads != null ? " --reads " + reads : "") + (weaken != null ? " --weaken " + weaken : ""));
         return result.exitCode();
     }
 }
