@@ -67,9 +67,20 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--server-arg", description = "Extra argument for every node, repeatable (e.g. --server-arg=--durability --server-arg=RELAXED).")
     List<String> serverArgs = new ArrayList<>();
 
+    @Option(names = "--check-history", description = "Do not run a cluster: check a saved history.tsv again and rewrite its report.")
+    Path checkHistory;
+
     @Override
     public Integer call() throws Exception {
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        if (checkHistory != null) {
+            VerifyOptions none = VerifyOptions.defaults(NodeLauncher.sameJvm(CairnCli.class.getName()), reportDir,
+                    Duration.ZERO, java.util.Set.of(), 0); // no schedule: the seed is not used
+            VerifyResult result = new VerifyRun(none, System.out).recheck(checkHistory);
+            result.summary().forEach(System.out::println);
+            System.out.println("report: " + result.reportDir());
+            return result.exitCode();
+        }
         int time = seconds != null ? seconds : quick ? 40 : 60;
         if (time < 1 || time > 86_400) {
             System.err.println("cairn verify: --time must be in 1..86400");

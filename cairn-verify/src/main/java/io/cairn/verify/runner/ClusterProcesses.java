@@ -284,28 +284,38 @@ public final class ClusterProcesses implements AutoCloseable {
      */
     public void awaitWritable(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "";
         for (int n = 0; n < size(); n++) {
-            if (state(n) != State.RUNNING) {
-                continue;
+            if (state(n) == State.RUNNING) {
+                int node = n;
+                awaitWritable(names.get(n), () -> connect(node), PROBES_IN_A_ROW, deadline);
             }
-            int probe = 0;
-            int okInARow = 0;
-            while (okInARow < PROBES_IN_A_ROW) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(names.get(n) + " not writable within " + timeout + ": " + last);
+        }
+    }
+
+    /**
+     * Polls until {@code probes} consecutive SETs of distinct keys through one node are
+     * acknowledged: with enough probes every partition has been hit, so each has a leader the
+     * node can reach. Throws an {@link IllegalStateException} once {@code deadlineNanos} passes.
+     */
+    public static void awaitWritable(String node, java.util.function.Supplier<Jedis> connect, int probes,
+                                     long deadlineNanos) throws InterruptedException {
+        String last = "";
+        int probe = 0;
+        int okInARow = 0;
+        while (okInARow < probes) {
+            if (System.nanoTime() > deadlineNanos) {
+                throw new IllegalStateException(node + " not writable in time: " + last);
+            }
+            try (Jedis j = connect.get()) {
+                while (okInARow < probes && System.nanoTime() < deadlineNanos) {
+                    String r = j.set("probe:" + node + ":" + probe++, "x");
+                    okInARow = "OK".equals(r) ? okInARow + 1 : 0;
+                    last = r;
                 }
-                try (Jedis j = connect(n)) {
-                    while (okInARow < PROBES_IN_A_ROW && System.nanoTime() < deadline) {
-                        String r = j.set("probe:" + names.get(n) + ":" + probe++, "x");
-                        okInARow = "OK".equals(r) ? okInARow + 1 : 0;
-                        last = r;
-                    }
-                } catch (JedisException e) {
-                    okInARow = 0;
-                    last = String.valueOf(e.getMessage());
-                    Thread.sleep(100);
-                }
+            } catch (JedisException e) {
+                okInARow = 0;
+                last = String.valueOf(e.getMessage());
+                Thread.sleep(100);
             }
         }
     }
@@ -344,7 +354,7 @@ public final class ClusterProcesses implements AutoCloseable {
     }
 
     /** Distinct free loopback ports: all sockets are held open together, so none is handed out twice. */
-    static int[] freePorts(int n) throws IOException {
+    public static int[] freePorts(int n) throws IOException {
         List<ServerSocket> open = new ArrayList<>();
         try {
             int[] ports = new int[n];
