@@ -1,9 +1,8 @@
 package io.cairn.cli.cluster;
 
 import io.cairn.cli.process.ServerProcess;
+import io.cairn.verify.runner.ClusterProcesses;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +59,7 @@ final class LocalCluster implements AutoCloseable {
     LocalCluster(Path dir, Path logDir, List<String> extraArgs) throws IOException {
         this.extraArgs = List.copyOf(extraArgs);
         this.logDir = logDir;
-        int[] ports = freePorts(2 * NODES);
+        int[] ports = ClusterProcesses.freePorts(2 * NODES);
         StringBuilder p = new StringBuilder();
         for (int i = 0; i < NODES; i++) {
             names[i] = "n" + (i + 1);
@@ -77,24 +76,6 @@ final class LocalCluster implements AutoCloseable {
         try (var old = Files.list(logDir)) { // logs of an earlier run of the same test
             for (Path f : old.filter(f -> f.toString().endsWith(".log")).toList()) {
                 Files.delete(f);
-            }
-        }
-    }
-
-    /** Distinct free loopback ports: all sockets are held open together, so no port is handed out twice. */
-    static int[] freePorts(int n) throws IOException {
-        List<ServerSocket> open = new ArrayList<>();
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                open.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : open) {
-                s.close();
             }
         }
     }
@@ -186,30 +167,8 @@ final class LocalCluster implements AutoCloseable {
      */
     void awaitWritable(List<Integer> nodes, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "";
         for (int n : nodes) {
-            int probe = 0;
-            int okInARow = 0;
-            while (okInARow < PROBES_IN_A_ROW) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("node " + names[n] + " not writable within " + timeout + ": " + last);
-                }
-                try (Jedis j = connect(n)) {
-                    while (okInARow < PROBES_IN_A_ROW && System.nanoTime() < deadline) {
-                        String r = j.set("probe:" + names[n] + ":" + probe++, "x");
-                        if ("OK".equals(r)) {
-                            okInARow++;
-                        } else {
-                            okInARow = 0;
-                            last = r;
-                        }
-                    }
-                } catch (JedisException e) {
-                    okInARow = 0;
-                    last = String.valueOf(e.getMessage());
-                    Thread.sleep(100);
-                }
-            }
+            ClusterProcesses.awaitWritable(names[n], () -> connect(n), PROBES_IN_A_ROW, deadline);
         }
     }
 

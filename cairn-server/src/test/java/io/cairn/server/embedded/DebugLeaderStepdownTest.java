@@ -4,14 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.raft.RaftNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -33,33 +28,10 @@ class DebugLeaderStepdownTest {
 
     private final List<CairnNode> nodes = new ArrayList<>();
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     @BeforeEach
     void start() throws Exception {
-        int[] raft = {freePort(), freePort(), freePort()};
-        String peers = "n1@127.0.0.1:" + raft[0] + ",n2@127.0.0.1:" + raft[1] + ",n3@127.0.0.1:" + raft[2];
-        for (int i = 1; i <= 3; i++) {
-            Map<String, String> s = new LinkedHashMap<>();
-            s.put("node-id", "n" + i);
-            s.put("port", "0");
-            s.put("peers", peers);
-            s.put("partitions", "4");
-            s.put("data-dir", dir.resolve("n" + i).toString());
-            s.put("command-timeout-ms", "3000");
-            s.put("raft.election.timeout-min-ms", "400");
-            s.put("raft.election.timeout-max-ms", "800");
-            s.put("enable-debug-command", "yes");
-            s.put("leader-balance-interval-ms", "0"); // the balancer would hand leadership back
-            nodes.add(Cairn.node(s));
-        }
-        for (CairnNode n : nodes) {
-            n.awaitReady(Duration.ofSeconds(60));
-        }
+        // without leader-balance-interval-ms=0 the balancer would hand leadership back
+        nodes.addAll(EmbeddedCluster.start(dir, Map.of("enable-debug-command", "yes", "leader-balance-interval-ms", "0")));
     }
 
     @AfterEach
