@@ -113,7 +113,22 @@ public final class VerifyRun {
         }
         History history = recorder.history();
         history.write(dir.resolve("history.tsv"));
-        return check(dir, history, faults, problems);
+        VerifyResult result = check(dir, history, faults, problems);
+        if (result.outcome() == VerifyResult.Outcome.VALID) {
+            deleteTree(dir.resolve("data")); // the nodes' Raft logs only matter as evidence of a violation
+        }
+        return result;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /**
