@@ -9,7 +9,9 @@
 #   N=200000 ROUNDS=3 bench/cluster-compare.sh  # median of 3 rounds per line
 # Other knobs: CLIENTS (50), PIPELINES ("1 16"), KEYSPACE (100000: redis-benchmark -r, so keys
 # spread over all partitions; without -r every request hits ONE key, i.e. one Raft group),
-# PARTITIONS (16), CAIRN_JAVA_OPTS (extra JVM options for the Cairn nodes), BENCH_TIMEOUT (s, 1800).
+# PARTITIONS (16), CAIRN_JAVA_OPTS (extra JVM options for the Cairn nodes), CAIRN_SERVER_ARGS (extra
+# `cairn server` arguments, e.g. "-s raft.log.metadata-entries=true -s raft.batch.max-in-flight=4"
+# for the settings before session 3), BENCH_TIMEOUT (s, 1800).
 # STRICT SET without pipelining is fsync-bound (a few hundred req/s on a shared VM disk), so the
 # default -n 100000 takes a quarter of an hour or more there.
 set -euo pipefail
@@ -92,7 +94,7 @@ start_cluster() {
     # shellcheck disable=SC2086
     "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" ${CAIRN_JAVA_OPTS:-} -cp "$WORK/cp/classes:$WORK/cp/lib/*" io.cairn.cli.CairnCli \
       server --node-id "n$i" --port "${RESP[i]}" --peers "$peers" --data-dir "$WORK/$label/n$i" \
-      --partitions "$PARTITIONS" "$@" >"$WORK/$label-n$i.log" 2>&1 &
+      --partitions "$PARTITIONS" ${CAIRN_SERVER_ARGS:-} "$@" >"$WORK/$label-n$i.log" 2>&1 &
     NODE_PID[i]=$!; PIDS+=($!)
   done
   for i in 1 2 3; do wait_writable "${RESP[i]}"; done
