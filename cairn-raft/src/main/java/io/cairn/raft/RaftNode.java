@@ -199,13 +199,6 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.ThreadPool.setProxySize(p, c.proxyThreads());
 
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        // TEMP-PERF: experiment hook, removed before hand-off.
-        System.getProperties().forEach((k, v) -> {
-            if (k.toString().startsWith("ratisx.")) {
-                p.set(k.toString().substring("ratisx.".length()), v.toString());
-                LOG.warn("TEMP-PERF ratis override {}={}", k.toString().substring("ratisx.".length()), v);
-            }
-        });
         return p;
     }
 
