@@ -76,6 +76,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final AppliedIndexWaiters appliedWaiters;
+    private final java.util.function.Consumer<org.apache.ratis.protocol.RaftPeerId> leaderListener;
 
     // Guarded by lock (written under the write lock only).
     private long lastNow;
@@ -91,6 +92,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     public PartitionStateMachine(int partition, CommandExecutor executor, int maxReadWaiters) {
+        this(partition, executor, maxReadWaiters, leader -> { });
+    }
+
+    /**
+     * @param leaderListener told (on a Ratis server thread; must not block) each time this replica
+     *                       learns of a new leader of the group, possibly itself
+     */
+    public PartitionStateMachine(int partition, CommandExecutor executor, int maxReadWaiters,
+                                 java.util.function.Consumer<org.apache.ratis.protocol.RaftPeerId> leaderListener) {
         if (partition < 0 || partition >= executor.partitions()) {
             throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (executor.partitions() - 1));
         }
@@ -99,6 +109,17 @@ public final class PartitionStateMachine extends BaseStateMachine {
         this.engine = executor.engine();
         this.router = new KeyRouter(executor.partitions());
         this.appliedWaiters = new AppliedIndexWaiters(maxReadWaiters);
+        this.leaderListener = leaderListener;
+    }
+
+    @Override
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId groupMemberId,
+                                    org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+        try {
+            leaderListener.accept(newLeaderId);
+        } catch (RuntimeException e) {
+            LOG.warn("partition {}: leader change listener failed: {}", partition, e.toString());
+        }
     }
 
     /**

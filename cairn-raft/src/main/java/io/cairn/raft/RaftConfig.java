@@ -15,7 +15,8 @@ import java.util.Map;
  * @param clusterId               {@code raft.cluster-id}: seeds the group ids, so two clusters never share one
  * @param electionTimeoutMinMs    {@code raft.election.timeout-min-ms}
  * @param electionTimeoutMaxMs    {@code raft.election.timeout-max-ms}
- * @param requestTimeoutMs        {@code raft.rpc.request-timeout-ms}: one client RPC attempt
+ * @param requestTimeoutMs        {@code raft.rpc.request-timeout-ms}: server-to-server RPCs (Ratis's server request
+ *                                timeout) and how long a FOLLOWER read waits for this node's replica to catch up
  * @param durability              {@code raft.durability}: STRICT fsyncs the log before a replica acks; RELAXED acks from the page cache
  * @param segmentSizeMaxBytes     {@code raft.log.segment-size-max-bytes}: log segment size; purging works in whole closed segments
  * @param appenderBufferBytes     {@code raft.log.appender.buffer-byte-limit}: most bytes in one AppendEntries
@@ -39,6 +40,14 @@ import java.util.Map;
  * @param grpcMessageMaxBytes     {@code raft.grpc.message-size-max-bytes}: largest gRPC message (entries, snapshot chunks)
  * @param clientRetryAttempts     {@code raft.client.retry.max-attempts}: attempts per request (leader changes, timeouts)
  * @param clientRetrySleepMs      {@code raft.client.retry.sleep-ms}: pause between attempts
+ * @param clientAttemptTimeoutMs  {@code raft.client.attempt-timeout-ms}: how long one attempt of a partition client (a
+ *                                write, a ReadIndex read) waits for the server it went to before Ratis's client gives up
+ *                                on that server and retries the same request (same call id: the retry cache still
+ *                                recognizes it) on another replica. A leader that is paused (SIGSTOP, long GC) keeps
+ *                                its connections open and answers nothing, so only this timeout moves the client on:
+ *                                it must be well below the command timeout, and above an election timeout, by which
+ *                                time the other replicas of a silent leader have elected a new one. Default 1.5 x
+ *                                {@code raft.election.timeout-max-ms}
  * @param completionThreads       {@code raft.client.completion-threads}: threads completing callers' futures (never Ratis's own)
  * @param clientOutstandingMax    {@code raft.client.outstanding-max}: requests outstanding per partition client
  * @param batchMaxCommands        {@code raft.batch.max-commands}: commands coalesced into one Raft entry / one read
@@ -60,7 +69,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                          int appenderBufferElements, int logQueueElements, int logQueueBytes, long segmentCacheBytes, int purgeGap,
                          boolean purgeUpToSnapshot, boolean logMetadataEntries, long snapshotThreshold, int snapshotRetention,
                          int serverThreads, int clientThreads, int proxyThreads, int grpcAsyncThreads,
-                         int grpcMessageMaxBytes, int clientRetryAttempts, int clientRetrySleepMs,
+                         int grpcMessageMaxBytes, int clientRetryAttempts, int clientRetrySleepMs, int clientAttemptTimeoutMs,
                          int completionThreads, int clientOutstandingMax, int batchMaxCommands, int batchMaxBytes, int batchMaxInFlight,
                          int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch,
                          double leaseRatio, int readMaxWaiters) {
@@ -93,6 +102,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
     public static final String GRPC_MESSAGE_MAX_BYTES = "raft.grpc.message-size-max-bytes";
     public static final String CLIENT_RETRY_ATTEMPTS = "raft.client.retry.max-attempts";
     public static final String CLIENT_RETRY_SLEEP_MS = "raft.client.retry.sleep-ms";
+    public static final String CLIENT_ATTEMPT_TIMEOUT_MS = "raft.client.attempt-timeout-ms";
     public static final String COMPLETION_THREADS = "raft.client.completion-threads";
     public static final String CLIENT_OUTSTANDING_MAX = "raft.client.outstanding-max";
     public static final String BATCH_MAX_COMMANDS = "raft.batch.max-commands";
@@ -132,6 +142,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 + " (at least twice the appender buffer)", grpcMessageMaxBytes);
         require(clientRetryAttempts > 0, CLIENT_RETRY_ATTEMPTS, clientRetryAttempts);
         require(clientRetrySleepMs >= 0, CLIENT_RETRY_SLEEP_MS, clientRetrySleepMs);
+        require(clientAttemptTimeoutMs > 0, CLIENT_ATTEMPT_TIMEOUT_MS, clientAttemptTimeoutMs);
         require(completionThreads > 0 && completionThreads <= 64, COMPLETION_THREADS, completionThreads);
         require(clientOutstandingMax >= 2 * batchMaxInFlight, CLIENT_OUTSTANDING_MAX
                 + " (at least twice " + BATCH_MAX_IN_FLIGHT + ", reads and writes share a client)", clientOutstandingMax);
@@ -183,10 +194,20 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 l(s, SNAPSHOT_THRESHOLD, 100_000),
                 i(s, SNAPSHOT_RETENTION, 2), i(s, SERVER_THREADS, 2), i(s, CLIENT_THREADS, 2), i(s, PROXY_THREADS, 4),
                 i(s, GRPC_ASYNC_THREADS, 8), i(s, GRPC_MESSAGE_MAX_BYTES, 64 << 20),
-                i(s, CLIENT_RETRY_ATTEMPTS, 100), i(s, CLIENT_RETRY_SLEEP_MS, 100), i(s, COMPLETION_THREADS, 2), i(s, CLIENT_OUTSTANDING_MAX, 256),
+                i(s, CLIENT_RETRY_ATTEMPTS, 100), i(s, CLIENT_RETRY_SLEEP_MS, 100),
+                i(s, CLIENT_ATTEMPT_TIMEOUT_MS, defaultAttemptTimeoutMs(s)), i(s, COMPLETION_THREADS, 2), i(s, CLIENT_OUTSTANDING_MAX, 256),
                 i(s, BATCH_MAX_COMMANDS, 512), i(s, BATCH_MAX_BYTES, 256 << 10), i(s, BATCH_MAX_IN_FLIGHT, 1),
                 i(s, BATCH_MAX_WAIT_MICROS, 0), i(s, BATCH_MAX_PENDING, 16_384),
                 i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096));
+    }
+
+    /**
+     * 1.5 election timeouts (the maximum): a leader that has not answered by then is, if it is
+     * gone or paused, already replaced, so the retry finds the new one; one that is alive but slow
+     * only sees the request again (the retry cache answers it once it is applied).
+     */
+    private static int defaultAttemptTimeoutMs(Map<String, String> s) {
+        return (int) Math.min(Integer.MAX_VALUE, i(s, ELECTION_TIMEOUT_MAX_MS, 2000) * 3L / 2);
     }
 
     /** Ratis needs its log write buffer to hold one full AppendEntries batch plus its 8-byte framing. */
@@ -198,7 +219,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, REQUEST_TIMEOUT_MS, DURABILITY, SEGMENT_SIZE_MAX_BYTES,
             APPENDER_BUFFER_BYTES, APPENDER_BUFFER_ELEMENTS, LOG_QUEUE_ELEMENTS, LOG_QUEUE_BYTES, SEGMENT_CACHE_BYTES, PURGE_GAP,
             PURGE_UP_TO_SNAPSHOT, LOG_METADATA_ENTRIES, SNAPSHOT_THRESHOLD, SNAPSHOT_RETENTION, SERVER_THREADS, CLIENT_THREADS, PROXY_THREADS,
-            GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS,
+            GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS, CLIENT_ATTEMPT_TIMEOUT_MS,
             COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
             BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS);
 

@@ -24,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.ClientFactory;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -77,6 +79,8 @@ public final class RaftNode implements AutoCloseable {
     private final Map<Integer, Channel> channels = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private final java.util.concurrent.ExecutorService completions;
+    /** Closes the partition clients' connections to servers that failed them, off Ratis's timer threads ({@link PartitionClientRpc}). */
+    private final java.util.concurrent.ExecutorService connectionResets;
     private RaftServer server;
     private volatile boolean closed;
     private final Set<Integer> purging = ConcurrentHashMap.newKeySet();
@@ -86,8 +90,8 @@ public final class RaftNode implements AutoCloseable {
      * The client side of one partition: a Raft client, its committers (MAJORITY writes, ALL writes,
      * ReadIndex reads) and the replica asked for FOLLOWER/STALE reads when this node hosts none.
      */
-    private record Channel(RaftGroup group, RaftClient client, GroupCommitter writes, GroupCommitter writesAll,
-                           GroupCommitter reads, RaftPeerId remoteReadPeer) {
+    private record Channel(RaftGroup group, RaftClient client, PartitionClientRpc rpc, GroupCommitter writes,
+                           GroupCommitter writesAll, GroupCommitter reads, RaftPeerId remoteReadPeer) {
         List<GroupCommitter> committers() {
             return List.of(writes, writesAll, reads);
         }
@@ -141,6 +145,10 @@ public final class RaftNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // One short-lived virtual thread per reset: each may wait seconds for an unresponsive
+        // server's channel to shut down, and several partitions' clients can hit that at once.
+        this.connectionResets = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("cairn-raft-reconnect-" + nodeId + "-", 0).factory());
     }
 
     /** The group of partition {@code p} in cluster {@code clusterId}: a name-based UUID, the same on every node. */
@@ -161,7 +169,9 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(c.electionTimeoutMinMs()));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(c.electionTimeoutMaxMs()));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, ms(c.requestTimeoutMs()));
-        RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(c.requestTimeoutMs()));
+        // One attempt of a partition client: past it Ratis retries the request on another replica
+        // (RaftClientImpl.handleIOException), which is the only way off a paused leader.
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, ms(c.clientAttemptTimeoutMs()));
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, c.clientOutstandingMax());
 
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.segmentSizeMaxBytes()));
@@ -219,7 +229,7 @@ public final class RaftNode implements AutoCloseable {
                 throw new IllegalArgumentException("group " + gid + " is not a partition of cluster "
                         + config.clusterId() + " with " + partitions + " partitions");
             }
-            return new PartitionStateMachine(p, executor, config.readMaxWaiters());
+            return new PartitionStateMachine(p, executor, config.readMaxWaiters(), leader -> localLeaderChanged(p, leader));
         };
         server = RaftServer.newBuilder()
                 .setServerId(peerId)
@@ -348,10 +358,15 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private Channel openChannel(int p, RaftGroup group) {
+        ClientId clientId = ClientId.randomId();
+        // What RaftClient.Builder would build (the configured RPC type, no parameters), wrapped.
+        PartitionClientRpc rpc = new PartitionClientRpc(ClientFactory.cast(RaftConfigKeys.Rpc.type(properties, LOG::debug)
+                .newFactory(null)).newRaftClientRpc(clientId, properties), connectionResets);
         RaftClient client = RaftClient.newBuilder()
                 .setProperties(properties)
                 .setRaftGroup(group)
-                .setClientId(ClientId.randomId())
+                .setClientId(clientId)
+                .setClientRpc(rpc)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                         config.clientRetryAttempts(), ms(config.clientRetrySleepMs())))
                 .build();
@@ -377,8 +392,53 @@ public final class RaftNode implements AutoCloseable {
         };
         List<RaftPeer> replicas = new ArrayList<>(group.getPeers());
         RaftPeerId remoteReadPeer = replicas.get(Math.floorMod(nodeId.hashCode() + p, replicas.size())).getId();
-        return new Channel(group, client, committer(p, "writes", writeSender), committer(p, "writes-all", writeAllSender),
+        return new Channel(group, client, rpc, committer(p, "writes", writeSender), committer(p, "writes-all", writeAllSender),
                 committer(p, "reads", readSender), remoteReadPeer);
+    }
+
+    /**
+     * How long requests of a partition client may still wait on the old leader after this node's
+     * replica learned of a new one before the connection to the old one is closed. A leader that
+     * steps down (a transfer) answers the requests it holds with "not leader, try X" within
+     * milliseconds, which moves the client without losing anything; one that is paused or cut off
+     * answers nothing.
+     */
+    static final long LEADER_CHANGE_GRACE_MS = 100;
+
+    /**
+     * This node's replica of {@code p} learned that {@code leader} leads it (Ratis's
+     * notifyLeaderChanged: a new term's leader was heard from, or this node won an election).
+     * Ratis's client for {@code p} only learns of it from a server's answer, and the old leader
+     * may be unable to give one (paused, cut off), so the client would wait out an attempt
+     * timeout ({@link RaftConfig#clientAttemptTimeoutMs}) on it: the client's next request goes
+     * to {@code leader} instead ({@link PartitionClientRpc#hintLeader}), and if requests still
+     * wait on the old leader after {@link #LEADER_CHANGE_GRACE_MS}, its connection is closed, so
+     * that Ratis retries them now ({@link PartitionClientRpc#releaseWaiting}). Runs on Ratis's
+     * server threads: never blocks.
+     */
+    private void localLeaderChanged(int p, RaftPeerId leader) {
+        Channel c = channels.get(p);
+        if (c == null || closed || leader == null) {
+            return;
+        }
+        RaftPeerId was = c.client().getLeaderId();
+        RaftPeer peer = c.group().getPeer(leader);
+        // Always replace the pending hint, even when the client already points at the leader: a
+        // hint left over from an earlier change (while the client was idle) would otherwise send
+        // the next request back to that earlier leader, which may be the one now silent.
+        c.rpc().hintLeader(peer);
+        if (peer == null || leader.equals(was)) {
+            return;
+        }
+        try {
+            timer.schedule(() -> {
+                if (!closed) {
+                    c.rpc().releaseWaiting(was);
+                }
+            }, LEADER_CHANGE_GRACE_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
     }
 
     private GroupCommitter committer(int p, String kind, GroupCommitter.Sender sender) {
@@ -618,6 +678,11 @@ public final class RaftNode implements AutoCloseable {
      * leader stays). Placement spreads preferred leaders over the nodes, so leadership, and the
      * work of leading, follows. Blocking; at most {@code maxTransfers} per pass. Returns how many
      * transfers succeeded.
+     *
+     * <p>Only to a replica this leader has heard from within the minimum election timeout: while a
+     * transfer is pending, Ratis refuses every write to the partition ({@code
+     * LeaderSteppingDownException}, which callers see as an error), so a transfer to a replica that
+     * is down or paused would refuse writes for the whole {@code timeout} and then fail anyway.
      */
     public int balanceLeaders(int maxTransfers, Duration timeout) {
         int moved = 0;
@@ -629,6 +694,12 @@ public final class RaftNode implements AutoCloseable {
             List<RaftPeerId> order = placementOrder.get(p);
             RaftPeerId preferred = order == null || order.isEmpty() ? null : order.get(0);
             if (preferred == null || preferred.equals(peerId) || !isLeader(p)) {
+                continue;
+            }
+            long silentMs = followerSilenceMs(p, preferred);
+            if (silentMs < 0 || silentMs >= config.electionTimeoutMinMs()) {
+                LOG.debug("partition {}: leadership stays on {}, preferred replica {} silent for {} ms", p, nodeId,
+                        preferred, silentMs);
                 continue;
             }
             tried++;
@@ -660,6 +731,26 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         return moved;
+    }
+
+    /**
+     * How long ago the partition's follower {@code follower} last answered this node as leader
+     * (Ratis's follower info); -1 if this node does not lead the partition or does not know.
+     */
+    long followerSilenceMs(int partition, RaftPeerId follower) {
+        try {
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto role = division(partition).getInfo().getRoleInfoProto();
+            if (role.hasLeaderInfo()) {
+                for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                    if (follower.equals(RaftPeerId.valueOf(f.getId().getId()))) {
+                        return f.getLastRpcElapsedTimeMs();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("partition {}: no follower information: {}", partition, e.toString());
+        }
+        return -1;
     }
 
     /**
@@ -824,6 +915,7 @@ public final class RaftNode implements AutoCloseable {
         }
         timer.shutdownNow();
         completions.shutdown();
+        connectionResets.shutdown(); // resets under way finish on their own (each bounded by gRPC's 5 s)
     }
 
     /** Builds a template for a data command. */

@@ -153,6 +153,13 @@ public final class CairnServer implements AutoCloseable {
         raftSettings.put(RaftConfig.CLUSTER_ID, config.string("cluster-id"));
         raftSettings.put(RaftConfig.DURABILITY, config.string("durability").toUpperCase(java.util.Locale.ROOT));
         RaftConfig rc = RaftConfig.from(raftSettings);
+        if (rc.clientAttemptTimeoutMs() * 2L > config.longValue("command-timeout-ms")) {
+            // A write sent to a leader that stops answering (paused, cut off) moves to another replica
+            // only after one attempt timeout (unless this node's own replica hears of the new leader first).
+            LOG.warn("{} ({} ms) is more than half of command-timeout-ms ({} ms): a command whose leader stops"
+                            + " answering may time out before it is retried on the new leader", RaftConfig.CLIENT_ATTEMPT_TIMEOUT_MS,
+                    rc.clientAttemptTimeoutMs(), config.longValue("command-timeout-ms"));
+        }
         RaftNode node = new RaftNode(selfName, rc, executor, hlc);
         try {
             node.start();

@@ -37,6 +37,8 @@ final class MiniCluster implements AutoCloseable {
     private final ReplicatedCommandService[] services;
     private final int[] ports;
     private List<RaftPeer> peers;
+    /** Per node, the proxy its peers reach it through ({@link #withFreezableNodes}), else null. */
+    private FreezableProxy[] proxies;
 
     MiniCluster(Path root, int size, int partitions, Map<String, String> overrides) {
         this.root = root;
@@ -49,22 +51,45 @@ final class MiniCluster implements AutoCloseable {
         this.ports = new int[size];
     }
 
+    /**
+     * Every node's Raft traffic from its peers (servers and clients) goes through a {@link
+     * FreezableProxy}, so that {@link #pause} can make a node unresponsive the way SIGSTOP does.
+     * Call before {@link #start}.
+     */
+    MiniCluster withFreezableNodes() {
+        proxies = new FreezableProxy[size];
+        return this;
+    }
+
     MiniCluster start() throws Exception {
         for (int i = 0; i < size; i++) {
             startNode(i, 0);
         }
         peers = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            peers.add(nodes[i].peer());
             ports[i] = nodes[i].address().getPort();
+            if (proxies == null) {
+                peers.add(nodes[i].peer());
+            } else {
+                proxies[i] = new FreezableProxy(ports[i]);
+                peers.add(RaftPeer.newBuilder().setId(nodes[i].peer().getId())
+                        .setAddress("127.0.0.1:" + proxies[i].port()).build());
+            }
         }
         joinAll(IntStream.range(0, size).toArray());
         return this;
     }
 
     private void startNode(int i, int port) throws IOException {
+        engines[i] = StorageEngines.open("memory", null, Map.of());
+        nodes[i] = newNode("n" + i, port, engines[i]);
+        nodes[i].start();
+        services[i] = new ReplicatedCommandService(nodes[i], Long.parseLong(overrides.getOrDefault(COMMAND_TIMEOUT_MS, "20000")));
+    }
+
+    private RaftNode newNode(String id, int port, StorageEngine engine) {
         Map<String, String> settings = new HashMap<>();
-        settings.put(RaftConfig.STORAGE_DIR, root.resolve("n" + i).toString());
+        settings.put(RaftConfig.STORAGE_DIR, root.resolve(id).toString());
         settings.put(RaftConfig.PORT, Integer.toString(port));
         // Short elections keep failover tests quick; still well above a loopback round trip.
         settings.put(RaftConfig.ELECTION_TIMEOUT_MIN_MS, "400");
@@ -72,12 +97,32 @@ final class MiniCluster implements AutoCloseable {
         settings.put(RaftConfig.CLIENT_RETRY_SLEEP_MS, "50");
         settings.putAll(overrides);
         settings.remove(COMMAND_TIMEOUT_MS);
-        engines[i] = StorageEngines.open("memory", null, Map.of());
-        CommandExecutor executor = new CommandExecutor(engines[i], partitions);
-        nodes[i] = new RaftNode("n" + i, RaftConfig.from(settings), executor,
-                new HybridLogicalClock(Clock.SYSTEM, 500));
-        nodes[i].start();
-        services[i] = new ReplicatedCommandService(nodes[i], Long.parseLong(overrides.getOrDefault(COMMAND_TIMEOUT_MS, "20000")));
+        CommandExecutor executor = new CommandExecutor(engine, partitions);
+        return new RaftNode(id, RaftConfig.from(settings), executor, new HybridLogicalClock(Clock.SYSTEM, 500));
+    }
+
+    private final List<AutoCloseable> extras = new ArrayList<>();
+
+    /**
+     * A node that hosts no replica and only proposes to the cluster's groups through its clients
+     * (as a node outside a partition's placement does): it has no local replica to learn leader
+     * changes from, so its clients find a new leader only through Ratis's own retries.
+     */
+    ReplicatedCommandService addClientOnlyNode(String id) throws IOException {
+        StorageEngine engine = StorageEngines.open("memory", null, Map.of());
+        RaftNode node = newNode(id, 0, engine);
+        ReplicatedCommandService service = new ReplicatedCommandService(node,
+                Long.parseLong(overrides.getOrDefault(COMMAND_TIMEOUT_MS, "20000")));
+        extras.add(engine);
+        extras.add(node);
+        extras.add(service);
+        node.start();
+        Map<Integer, List<RaftPeer>> placement = new java.util.TreeMap<>();
+        for (int p = 0; p < partitions; p++) {
+            placement.put(p, peers);
+        }
+        node.join(placement, Duration.ofSeconds(30));
+        return service;
     }
 
     private void joinAll(int[] which) {
@@ -205,11 +250,76 @@ final class MiniCluster implements AutoCloseable {
         }
     }
 
+    /** Node ids paused in this JVM; Ratis's injection point is JVM-wide. */
+    private static final java.util.Set<String> PAUSED = new java.util.HashSet<>();
+
+    static {
+        // Every request a Ratis server sends to another (AppendEntries and heartbeats, votes,
+        // ReadIndex) passes this point on the sending thread: a paused node's wait here until resumed.
+        org.apache.ratis.util.CodeInjectionForTesting.put(org.apache.ratis.grpc.server.GrpcServicesImpl.GRPC_SEND_SERVER_REQUEST,
+                (localId, remoteId, args) -> {
+                    synchronized (PAUSED) {
+                        while (PAUSED.contains(String.valueOf(localId))) {
+                            try {
+                                PAUSED.wait();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                return true;
+                            }
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    /**
+     * Makes node {@code i} unresponsive as SIGSTOP would, from its peers' point of view: connections
+     * to it stay open and nothing it receives is answered ({@link FreezableProxy}), and its server
+     * sends nothing to the other servers (no heartbeats, no votes), so they elect a new leader.
+     * Unlike a stopped process it keeps running inside: it notices it lost its followers and steps
+     * down, but nobody hears it. Needs {@link #withFreezableNodes}; undone by {@link #resume}.
+     */
+    void pause(int i) {
+        synchronized (PAUSED) {
+            PAUSED.add(nodes[i].nodeId());
+        }
+        proxies[i].freeze();
+    }
+
+    void resume(int i) {
+        if (proxies[i] != null) {
+            proxies[i].thaw();
+        }
+        synchronized (PAUSED) {
+            PAUSED.remove(nodes[i] != null ? nodes[i].nodeId() : "n" + i);
+            PAUSED.notifyAll();
+        }
+    }
+
     @Override
     public void close() {
+        if (proxies != null) {
+            for (int i = 0; i < size; i++) {
+                resume(i);
+            }
+        }
+        for (int i = extras.size() - 1; i >= 0; i--) {
+            try {
+                extras.get(i).close();
+            } catch (Exception e) {
+                // closing anyway
+            }
+        }
         for (int i = 0; i < size; i++) {
             if (nodes[i] != null) {
                 stop(i);
+            }
+        }
+        if (proxies != null) {
+            for (FreezableProxy proxy : proxies) {
+                if (proxy != null) {
+                    proxy.close();
+                }
             }
         }
     }
