@@ -37,50 +37,88 @@ public final class Placement {
     }
 
     public static Placement compute(Collection<String> nodes, int partitions, int replicationFactor, int vnodes) {
-        if (nodes.isEmpty()) {
-            throw new IllegalArgumentException("placement needs at least one node");
-        }
         Set<String> distinct = new HashSet<>(nodes);
         if (distinct.size() != nodes.size()) {
             throw new IllegalArgumentException("node names must be distinct: " + nodes);
         }
+        Map<String, String> ownZones = new LinkedHashMap<>();
+        for (String node : nodes) {
+            ownZones.put(node, node);
+        }
+        return compute(ownZones, partitions, replicationFactor, vnodes);
+    }
+
+    /**
+     * Ring placement spreading each partition's replicas over distinct zones where possible.
+     * Walking clockwise from the partition's hash, a node whose zone already holds a replica is
+     * skipped (and remembered); once every zone holds one, the skipped nodes fill the remaining
+     * places in ring order, then any further distinct node. With every node in its own zone this
+     * is the plain walk: the first {@code replicationFactor} distinct nodes.
+     *
+     * @param zoneOfNode every node and its zone
+     */
+    public static Placement compute(Map<String, String> zoneOfNode, int partitions, int replicationFactor, int vnodes) {
+        if (zoneOfNode.isEmpty()) {
+            throw new IllegalArgumentException("placement needs at least one node");
+        }
         if (partitions < 1 || partitions > 16384) {
             throw new IllegalArgumentException("partitions must be in 1..16384, got " + partitions);
         }
-        if (replicationFactor < 1 || replicationFactor > nodes.size()) {
-            throw new IllegalArgumentException("replication-factor must be in 1.." + nodes.size()
+        if (replicationFactor < 1 || replicationFactor > zoneOfNode.size()) {
+            throw new IllegalArgumentException("replication-factor must be in 1.." + zoneOfNode.size()
                     + " (the number of nodes), got " + replicationFactor);
         }
         if (vnodes < 1 || vnodes > 4096) {
             throw new IllegalArgumentException("vnodes-per-node must be in 1..4096, got " + vnodes);
         }
         TreeMap<Long, String> ring = new TreeMap<>();
-        for (String node : nodes) {
+        for (String node : zoneOfNode.keySet()) {
             for (int v = 0; v < vnodes; v++) {
                 // A collision (two points on one 64-bit position) is resolved by name order, so it is deterministic too.
                 ring.merge(hash("node/" + node + "/" + v), node, (a, b) -> a.compareTo(b) <= 0 ? a : b);
             }
         }
+        int zones = new HashSet<>(zoneOfNode.values()).size();
         Map<Integer, List<String>> out = new LinkedHashMap<>();
         for (int p = 0; p < partitions; p++) {
-            List<String> chosen = new ArrayList<>(replicationFactor);
-            long h = hash("partition/" + p);
-            // Bounded: at most one full turn of the ring.
-            Iterable<String> walk = () -> new RingWalk(ring, h);
-            for (String node : walk) {
-                if (!chosen.contains(node)) {
-                    chosen.add(node);
-                    if (chosen.size() == replicationFactor) {
-                        break;
-                    }
-                }
-            }
-            if (chosen.size() != replicationFactor) {
-                throw new IllegalStateException("ring walk found " + chosen.size() + " of " + replicationFactor + " nodes");
-            }
-            out.put(p, List.copyOf(chosen));
+            out.put(p, walk(ring, hash("partition/" + p), zoneOfNode, zones, replicationFactor));
         }
         return new Placement(partitions, replicationFactor, Collections.unmodifiableMap(out));
+    }
+
+    private static List<String> walk(TreeMap<Long, String> ring, long from, Map<String, String> zoneOfNode, int zones,
+                                     int replicationFactor) {
+        List<String> chosen = new ArrayList<>(replicationFactor);
+        Set<String> usedZones = new HashSet<>();
+        List<String> skipped = new ArrayList<>();
+        boolean zonesExhausted = false;
+        // Bounded: at most one full turn of the ring.
+        RingWalk it = new RingWalk(ring, from);
+        while (chosen.size() < replicationFactor && it.hasNext()) {
+            String node = it.next();
+            if (chosen.contains(node) || skipped.contains(node)) {
+                continue;
+            }
+            if (zonesExhausted) {
+                chosen.add(node);
+            } else if (usedZones.add(zoneOfNode.get(node))) {
+                chosen.add(node);
+            } else {
+                skipped.add(node);
+            }
+            if (!zonesExhausted && usedZones.size() == zones) {
+                // No zone is left unused: distinct zones are no longer possible, take nodes in ring order.
+                zonesExhausted = true;
+                for (int i = 0; i < skipped.size() && chosen.size() < replicationFactor; i++) {
+                    chosen.add(skipped.get(i));
+                }
+                skipped.clear();
+            }
+        }
+        if (chosen.size() != replicationFactor) {
+            throw new IllegalStateException("ring walk found " + chosen.size() + " of " + replicationFactor + " nodes");
+        }
+        return List.copyOf(chosen);
     }
 
     public int partitions() {

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PlacementTest {
@@ -65,6 +66,35 @@ class PlacementTest {
         // The minimum is RF x P / N = 3 x 256 / 7 ~ 110; a full reshuffle would move ~ 400.
         assertTrue(moved < 110 * 1.5, "moved " + moved + " replicas");
         assertTrue(moved > 0);
+    }
+
+    @Test
+    void zonesAreDistinctWhenPossibleAndFilledInRingOrderOtherwise() {
+        Map<String, String> zones = new java.util.LinkedHashMap<>();
+        for (int i = 1; i <= 9; i++) {
+            zones.put("n" + i, "z" + (i % 3));
+        }
+        Placement three = Placement.compute(zones, 128, 3, 64);
+        for (int p = 0; p < 128; p++) {
+            Set<String> used = new HashSet<>();
+            three.replicas(p).forEach(n -> used.add(zones.get(n)));
+            assertEquals(3, used.size(), "partition " + p + " " + three.replicas(p));
+        }
+        // Two zones for RF 3: both used, the third replica from either, all distinct nodes.
+        Map<String, String> two = new java.util.LinkedHashMap<>();
+        for (int i = 1; i <= 6; i++) {
+            two.put("n" + i, "z" + (i % 2));
+        }
+        Placement p2 = Placement.compute(two, 128, 3, 64);
+        for (int p = 0; p < 128; p++) {
+            List<String> r = p2.replicas(p);
+            assertEquals(3, new HashSet<>(r).size());
+            assertEquals(2, r.stream().map(two::get).distinct().count(), "partition " + p + " " + r);
+        }
+        // One zone: plain ring order.
+        Map<String, String> one = new java.util.LinkedHashMap<>();
+        nodes(5).forEach(n -> one.put(n, "same"));
+        assertEquals(Placement.compute(nodes(5), 64, 3, 64).asMap(), Placement.compute(one, 64, 3, 64).asMap());
     }
 
     @Test
