@@ -112,6 +112,10 @@ final class Builtins {
     private static List<Commands.Def> clusterSubcommands() {
         String g = "cluster";
         return List.of(
+                sub("cluster|countkeysinslot", 3, g, "Returns the number of keys in a hash slot.", "3.0.0",
+                        ClusterCommands::countkeysinslot, "stale"),
+                sub("cluster|getkeysinslot", 4, g, "Returns the key names in a hash slot.", "3.0.0",
+                        ClusterCommands::getkeysinslot, "stale"),
                 sub("cluster|help", 2, g, "Returns helpful text about the different subcommands.", "5.0.0",
                         ClusterCommands::help, "loading", "stale"),
                 sub("cluster|info", 2, g, "Returns information about the state of a node.", "3.0.0", ClusterCommands::info,

@@ -1,13 +1,24 @@
 package io.cairn.resp;
 
+import io.cairn.api.reply.Errors;
 import io.cairn.api.reply.Reply;
 import io.cairn.storage.SlotHash;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** CLUSTER KEYSLOT/INFO/MYID/NODES/SLOTS/SHARDS from the {@link ClusterView}, in Redis 7's shapes. */
+/**
+ * CLUSTER KEYSLOT/INFO/MYID/NODES/SLOTS/SHARDS/COUNTKEYSINSLOT/GETKEYSINSLOT from the {@link
+ * ClusterView}, in Redis 7's shapes. A partition's slots are reported as served by its leader's
+ * node (the preferred leader while none is known); CLUSTER SLOTS and SHARDS list the partition's
+ * other replicas as replicas. CLUSTER NODES, whose format gives a node one role, lists every node
+ * as a primary with the slots it leads: a Cairn node leads some partitions and follows others.
+ */
 final class ClusterCommands {
     private ClusterCommands() {}
 
@@ -24,21 +35,17 @@ final class ClusterCommands {
         List<ClusterView.Node> nodes = view.nodes();
         int assigned = 0;
         int ok = 0;
+        for (ClusterView.Partition p : view.partitions()) {
+            assigned += p.slots().size();
+            if (p.leaderId() != null) {
+                ok += p.slots().size();
+            }
+        }
         int size = 0;
         long myEpoch = 0;
         for (ClusterView.Node n : nodes) {
-            int slots = 0;
-            for (ClusterView.SlotRange r : n.slots()) {
-                slots += r.size();
-            }
-            if (n.primary()) {
-                assigned += slots;
-                if (n.healthy()) {
-                    ok += slots;
-                }
-                if (slots > 0) {
-                    size++;
-                }
+            if (n.primary() && !n.slots().isEmpty()) {
+                size++;
             }
             if (n.id().equals(view.myId())) {
                 myEpoch = n.configEpoch();
@@ -84,27 +91,67 @@ final class ClusterCommands {
         return new Reply.Verbatim("txt", sb.toString());
     }
 
-    /** CLUSTER SLOTS: [start, end, [host, port, id, {}], replicas...] per slot range. */
+    /**
+     * Partitions next to each other with the same leader and the same other replicas, as one
+     * Redis "shard" range: what CLUSTER SLOTS prints as one entry.
+     */
+    private record Run(ClusterView.SlotRange slots, String leaderId, List<String> followerIds) {}
+
+    private static List<Run> runs(ClusterView view) {
+        List<Run> runs = new ArrayList<>();
+        for (ClusterView.Partition p : view.partitions()) {
+            String leader = p.advertisedLeaderId();
+            List<String> followers = p.followerIds();
+            if (!runs.isEmpty()) {
+                Run last = runs.get(runs.size() - 1);
+                if (last.leaderId().equals(leader) && sameMembers(last.followerIds(), followers)
+                        && last.slots().end() + 1 == p.slots().start()) {
+                    runs.set(runs.size() - 1, new Run(new ClusterView.SlotRange(last.slots().start(), p.slots().end()),
+                            leader, last.followerIds()));
+                    continue;
+                }
+            }
+            runs.add(new Run(p.slots(), leader, followers));
+        }
+        return runs;
+    }
+
+    private static boolean sameMembers(List<String> a, List<String> b) {
+        return a.size() == b.size() && new HashSet<>(a).equals(new HashSet<>(b));
+    }
+
+    private static Map<String, ClusterView.Node> byId(List<ClusterView.Node> nodes) {
+        Map<String, ClusterView.Node> m = new HashMap<>();
+        for (ClusterView.Node n : nodes) {
+            m.put(n.id(), n);
+        }
+        return m;
+    }
+
+    /**
+     * CLUSTER SLOTS: [start, end, [host, port, id, {}], replicas...] per slot range: the range's
+     * partition leader first, then the partition's other replicas (which serve READONLY reads).
+     */
     static Reply slots(RespConnection c, byte[][] a) {
         ClusterView view = c.rt.context.cluster();
-        List<ClusterView.Node> nodes = view.nodes();
+        Map<String, ClusterView.Node> nodes = byId(view.nodes());
         List<Reply> out = new ArrayList<>();
-        for (ClusterView.Node primary : nodes) {
-            if (!primary.primary()) {
-                continue;
+        for (Run run : runs(view)) {
+            ClusterView.Node leader = nodes.get(run.leaderId());
+            if (leader == null) {
+                continue; // a leader this node has no address for: clients cannot use the range
             }
-            for (ClusterView.SlotRange r : primary.slots()) {
-                List<Reply> entry = new ArrayList<>();
-                entry.add(Reply.integer(r.start()));
-                entry.add(Reply.integer(r.end()));
-                entry.add(slotNode(c, view, primary));
-                for (ClusterView.Node replica : nodes) {
-                    if (!replica.primary() && primary.id().equals(replica.primaryId()) && replica.healthy()) {
-                        entry.add(slotNode(c, view, replica));
-                    }
+            List<Reply> entry = new ArrayList<>();
+            entry.add(Reply.integer(run.slots().start()));
+            entry.add(Reply.integer(run.slots().end()));
+            entry.add(slotNode(c, view, leader));
+            for (String id : run.followerIds()) {
+                ClusterView.Node replica = nodes.get(id);
+                if (replica != null && replica.healthy()) {
+                    entry.add(slotNode(c, view, replica));
                 }
-                out.add(Reply.array(entry));
             }
+            out.add(Reply.array(entry));
         }
         return Reply.array(out);
     }
@@ -114,26 +161,38 @@ final class ClusterCommands {
                 Reply.bulk(n.id()), new Reply.MapReply(List.of())));
     }
 
-    /** CLUSTER SHARDS: one map per primary with its slots and its nodes (primary first). */
+    /**
+     * CLUSTER SHARDS: one map per shard, a leader with its set of other replicas: its slot ranges,
+     * then its nodes, the leader (role master) first and the other replicas (role replica) after.
+     * A Cairn node leads some partitions and follows others, so it may appear in several shards.
+     */
     static Reply shards(RespConnection c, byte[][] a) {
         ClusterView view = c.rt.context.cluster();
-        List<ClusterView.Node> nodes = view.nodes();
+        Map<String, ClusterView.Node> nodes = byId(view.nodes());
+        // A shard: one leader with one set of other replicas (in the order first seen).
+        Map<List<Object>, List<Run>> shards = new LinkedHashMap<>();
+        for (Run run : runs(view)) {
+            List<Object> identity = List.of(run.leaderId(), new HashSet<>(run.followerIds()));
+            shards.computeIfAbsent(identity, k -> new ArrayList<>()).add(run);
+        }
         List<Reply> out = new ArrayList<>();
-        for (ClusterView.Node primary : nodes) {
-            if (!primary.primary()) {
-                continue;
-            }
+        for (List<Run> shard : shards.values()) {
             List<Reply> slots = new ArrayList<>();
-            for (ClusterView.SlotRange r : primary.slots()) {
-                slots.add(Reply.integer(r.start()));
-                slots.add(Reply.integer(r.end()));
+            for (Run r : shard) {
+                slots.add(Reply.integer(r.slots().start()));
+                slots.add(Reply.integer(r.slots().end()));
             }
+            List<String> memberIds = new ArrayList<>();
+            memberIds.add(shard.get(0).leaderId());
+            memberIds.addAll(shard.get(0).followerIds());
             List<Reply> members = new ArrayList<>();
-            members.add(shardNode(c, view, primary));
-            for (ClusterView.Node replica : nodes) {
-                if (!replica.primary() && primary.id().equals(replica.primaryId())) {
-                    members.add(shardNode(c, view, replica));
+            boolean first = true;
+            for (String id : memberIds) {
+                ClusterView.Node n = nodes.get(id);
+                if (n != null) {
+                    members.add(shardNode(c, view, n, first));
                 }
+                first = false;
             }
             out.add(new Reply.MapReply(List.of(Reply.bulk("slots"), Reply.array(slots), Reply.bulk("nodes"),
                     Reply.array(members))));
@@ -141,16 +200,47 @@ final class ClusterCommands {
         return Reply.array(out);
     }
 
-    private static Reply shardNode(RespConnection c, ClusterView view, ClusterView.Node n) {
+    private static Reply shardNode(RespConnection c, ClusterView view, ClusterView.Node n, boolean leader) {
         String host = host(c, n, n.id().equals(view.myId()));
         return new Reply.MapReply(List.of(
                 Reply.bulk("id"), Reply.bulk(n.id()),
                 Reply.bulk("port"), Reply.integer(n.port()),
                 Reply.bulk("ip"), Reply.bulk(host),
                 Reply.bulk("endpoint"), Reply.bulk(host),
-                Reply.bulk("role"), Reply.bulk(n.primary() ? "master" : "replica"),
+                Reply.bulk("role"), Reply.bulk(leader ? "master" : "replica"),
                 Reply.bulk("replication-offset"), Reply.integer(0),
                 Reply.bulk("health"), Reply.bulk(n.healthy() ? "online" : "fail")));
+    }
+
+    /**
+     * CLUSTER COUNTKEYSINSLOT slot: the keys of the slot, wherever it is led (every node can
+     * read every partition through Raft), by a walk of its partition ({@link PartitionScans}).
+     */
+    static Reply countkeysinslot(RespConnection c, byte[][] a) {
+        long slot = RespNumbers.parseLong(a[2]);
+        if (slot == RespNumbers.INVALID) {
+            return Errors.NOT_INTEGER;
+        }
+        if (slot < 0 || slot >= ClusterView.SLOTS) {
+            return Reply.err("Invalid slot");
+        }
+        return c.later(() -> PartitionScans.countKeysInSlot(c.rt, c.session(), (int) slot));
+    }
+
+    /** CLUSTER GETKEYSINSLOT slot count: up to count keys of the slot, in key order. */
+    static Reply getkeysinslot(RespConnection c, byte[][] a) {
+        long slot = RespNumbers.parseLong(a[2]);
+        if (slot == RespNumbers.INVALID) {
+            return Errors.NOT_INTEGER;
+        }
+        long max = RespNumbers.parseLong(a[3]);
+        if (max == RespNumbers.INVALID) {
+            return Errors.NOT_INTEGER;
+        }
+        if (slot < 0 || slot >= ClusterView.SLOTS || max < 0) {
+            return Reply.err("Invalid slot or number of keys");
+        }
+        return c.later(() -> PartitionScans.getKeysInSlot(c.rt, c.session(), (int) slot, max));
     }
 
     /**
@@ -171,6 +261,10 @@ final class ClusterCommands {
 
     static Reply help(RespConnection c, byte[][] a) {
         return Builtins.help("CLUSTER",
+                "COUNTKEYSINSLOT <slot>",
+                "    Return the number of keys in <slot>.",
+                "GETKEYSINSLOT <slot> <count>",
+                "    Return key names stored by current node in a slot.",
                 "INFO",
                 "    Return information about the cluster.",
                 "KEYSLOT <key>",

@@ -1,12 +1,16 @@
 package io.cairn.resp;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The cluster as the CLUSTER commands describe it: which nodes exist, where their RESP ports are,
- * and which hash slots each serves. Implementations return consistent snapshots and are safe to
- * call from any thread.
+ * The cluster as the CLUSTER commands and redirect mode see it: which nodes exist, where their
+ * RESP ports are, how the 16384 hash slots fall into partitions (Cairn's unit of replication:
+ * a contiguous slot range served by one Raft group) and who leads and replicates each.
+ * Implementations return consistent snapshots and are safe to call from any thread;
+ * {@link #partitionOfSlot} and {@link #route} are asked once per command in redirect mode and
+ * must be cheap.
  */
 public interface ClusterView {
     int SLOTS = 16_384;
@@ -14,20 +18,39 @@ public interface ClusterView {
     /** Id of the node answering (one of {@link #nodes()}). */
     String myId();
 
-    /** Every known node, this one included, in a stable order. */
+    /**
+     * Every known node, this one included, in a stable order. A node is reported as a primary
+     * serving the slots of the partitions it leads (see {@link #partitions()}).
+     */
     List<Node> nodes();
 
-    /** {@code ok} when every slot is served, otherwise {@code fail} (CLUSTER INFO's cluster_state). */
+    /** Every partition, in slot order; together their slot ranges cover 0..16383 exactly once. */
+    List<Partition> partitions();
+
+    /** The partition that holds {@code slot} (a fixed map: no lookup of leaders). */
+    int partitionOfSlot(int slot);
+
+    /** Who serves {@code slot}'s partition now, as this node knows it. */
+    Route route(int slot);
+
+    /**
+     * Keys in this node's own copy of {@code partition} (Redis's DBSIZE on a cluster node counts
+     * its own copy, logically expired keys not yet reclaimed included), for DBSIZE in redirect
+     * mode; -1 if this node holds no copy of it.
+     */
+    long localKeyCount(int partition);
+
+    /**
+     * {@code ok} when every partition has a leader this node knows of, otherwise {@code fail}
+     * (CLUSTER INFO's cluster_state).
+     */
     default String state() {
-        int served = 0;
-        for (Node n : nodes()) {
-            if (n.primary() && n.healthy()) {
-                for (SlotRange r : n.slots()) {
-                    served += r.size();
-                }
+        for (Partition p : partitions()) {
+            if (p.leaderId() == null) {
+                return "fail";
             }
         }
-        return served == SLOTS ? "ok" : "fail";
+        return "ok";
     }
 
     /** The highest configuration epoch known in the cluster. */
@@ -43,6 +66,81 @@ public interface ClusterView {
 
         public int size() {
             return end - start + 1;
+        }
+
+        public boolean contains(int slot) {
+            return slot >= start && slot <= end;
+        }
+    }
+
+    /**
+     * One partition.
+     *
+     * @param index      the partition number (what the command service's SCAN cursor names in its low 16 bits)
+     * @param slots      the slots it holds
+     * @param leaderId   id of the node leading it as this node knows it; null while no leader is known
+     * @param replicaIds ids of every node holding a copy (the leader among them), in placement order:
+     *                   the first is the preferred leader, advertised while no leader is known
+     * @param hostedHere this node holds a copy (it can serve READONLY reads of it)
+     */
+    record Partition(int index, SlotRange slots, String leaderId, List<String> replicaIds, boolean hostedHere) {
+        public Partition {
+            Objects.requireNonNull(slots, "slots");
+            replicaIds = List.copyOf(replicaIds);
+            if (index < 0) {
+                throw new IllegalArgumentException("negative partition index " + index);
+            }
+            if (replicaIds.isEmpty()) {
+                throw new IllegalArgumentException("partition " + index + " has no replica");
+            }
+        }
+
+        /** Whom CLUSTER SLOTS/SHARDS/NODES name as the primary: the leader, else the preferred leader. */
+        public String advertisedLeaderId() {
+            return leaderId != null ? leaderId : replicaIds.get(0);
+        }
+
+        /** The replicas other than the advertised leader, in placement order. */
+        public List<String> followerIds() {
+            String leader = advertisedLeaderId();
+            List<String> out = new ArrayList<>(replicaIds.size());
+            for (String id : replicaIds) {
+                if (!id.equals(leader)) {
+                    out.add(id);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Where a client reaches a node: its id and RESP address (as CLUSTER SLOTS advertises it). */
+    record Endpoint(String id, String host, int port) {
+        public Endpoint {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("invalid port " + port + " for node " + id);
+            }
+        }
+    }
+
+    /**
+     * Who serves one slot's partition now.
+     *
+     * @param partition  the partition
+     * @param leader     the leader's endpoint; null while no leader is known (an election is under way,
+     *                   or this node is cut off from the partition's replicas)
+     * @param leaderHere this node leads the partition
+     * @param hostedHere this node holds a copy of the partition
+     */
+    record Route(int partition, Endpoint leader, boolean leaderHere, boolean hostedHere) {
+        public Route {
+            if (leaderHere && leader == null) {
+                throw new IllegalArgumentException("partition " + partition + ": led here but no leader endpoint");
+            }
+            if (leaderHere && !hostedHere) {
+                throw new IllegalArgumentException("partition " + partition + ": led here but not hosted here");
+            }
         }
     }
 
@@ -73,5 +171,24 @@ public interface ClusterView {
             }
             slots = List.copyOf(slots);
         }
+    }
+
+    /**
+     * The slot ranges of partitions {@code partitions} (in slot order) whose advertised leader is
+     * {@code nodeId}, adjacent ones merged, as Redis prints a node's slots.
+     */
+    static List<SlotRange> slotsLedBy(String nodeId, List<Partition> partitions) {
+        List<SlotRange> ranges = new ArrayList<>();
+        for (Partition p : partitions) {
+            if (!p.advertisedLeaderId().equals(nodeId)) {
+                continue;
+            }
+            SlotRange r = p.slots();
+            if (!ranges.isEmpty() && ranges.get(ranges.size() - 1).end() + 1 == r.start()) {
+                r = new SlotRange(ranges.remove(ranges.size() - 1).start(), r.end());
+            }
+            ranges.add(r);
+        }
+        return ranges;
     }
 }

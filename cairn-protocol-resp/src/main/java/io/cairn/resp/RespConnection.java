@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -415,6 +417,16 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
                 return;
             }
             if (!cmd.transactionControl) {
+                if (rt.cluster.redirect() && cmd.kind == Cmd.Kind.DATA) {
+                    // Redis Cluster answers MOVED / CROSSSLOT when the command is queued, and the
+                    // transaction is then doomed (EXECABORT), as after any refused command. With no
+                    // known leader yet it is queued: EXEC decides where the transaction runs.
+                    Reply.Error refused = refusalNow(cmd, argv);
+                    if (refused != null) {
+                        reject(cmd, refused);
+                        return;
+                    }
+                }
                 queue(cmd, argv);
                 return;
             }
@@ -456,16 +468,11 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
     private void execute(Cmd cmd, byte[][] argv) {
         switch (cmd.kind) {
             case DATA -> {
-                CompletableFuture<Reply> f;
-                try {
-                    f = rt.service.execute(argv, session);
-                    if (f == null) {
-                        f = NO_FUTURE;
-                    }
-                } catch (RuntimeException e) {
-                    f = CompletableFuture.failedFuture(e);
+                if (rt.cluster.redirect()) {
+                    redirected(cmd, argv);
+                } else {
+                    reply(cmd, call(() -> rt.service.execute(argv, session)));
                 }
-                reply(cmd, f);
             }
             case BUILTIN -> {
                 Reply r = runBuiltin(cmd, argv);
@@ -554,6 +561,166 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         }
     }
 
+    // ---------------------------------------------------------------- redirect mode
+
+    /** How often a command waiting for its partition's leader to become known looks again. */
+    static final long LEADER_POLL_MILLIS = 10;
+
+    /**
+     * Completes once every earlier command of this connection that waited for a leader has been
+     * sent on (or refused); null or done when none waits. Commands routed after a waiting one
+     * queue behind it, so that a connection's commands reach the service in the order sent.
+     */
+    private CompletableFuture<Void> routeTail;
+
+    /** A data command in redirect mode: served here, or answered MOVED / CROSSSLOT / CLUSTERDOWN. */
+    private void redirected(Cmd cmd, byte[][] argv) {
+        if (!cmd.spec.hasKeys()) {
+            reply(cmd, keylessHere(cmd, argv));
+            return;
+        }
+        ClusterRouting.Keys keys = new ClusterRouting.Keys(rt.context.cluster()).command(cmd.spec, argv);
+        routed(cmd, keys, () -> rt.service.execute(argv, session), this::reply);
+    }
+
+    /**
+     * Runs {@code run} if {@code keys} are to be served here and hands its reply to {@code
+     * replier}; a refusal decided at once is a rejected call, as in Redis (counted in
+     * rejected_calls, not as a call). While the keys' partition has no known leader, asks again
+     * every {@value #LEADER_POLL_MILLIS} ms, for at most {@code cluster-leader-wait-ms}, then
+     * answers CLUSTERDOWN. Event loop only.
+     */
+    private void routed(Cmd cmd, ClusterRouting.Keys keys, ServiceCall run,
+                        BiConsumer<Cmd, CompletableFuture<Reply>> replier) {
+        if (routeTail != null && routeTail.isDone()) {
+            routeTail = null;
+        }
+        if (routeTail == null) {
+            ClusterRouting.Decision d;
+            try {
+                d = ClusterRouting.decide(rt.context.cluster(), keys, readonlyMode);
+            } catch (RuntimeException e) {
+                replier.accept(cmd, CompletableFuture.failedFuture(e));
+                return;
+            }
+            if (d instanceof ClusterRouting.Refuse refused) {
+                reject(cmd, refused.error());
+                return;
+            }
+            if (d instanceof ClusterRouting.Serve) {
+                replier.accept(cmd, call(run));
+                return;
+            }
+        }
+        CompletableFuture<Void> before = routeTail == null ? CompletableFuture.completedFuture(null) : routeTail;
+        CompletableFuture<Void> dispatched = new CompletableFuture<>();
+        routeTail = dispatched;
+        replier.accept(cmd, before.thenCompose(v -> awaitDecision(keys)).handle((d, error) -> {
+            CompletableFuture<Reply> sent = error != null ? CompletableFuture.failedFuture(error) : act(d, run);
+            dispatched.complete(null); // sent on (or refused): later commands may go now, not before
+            return sent;
+        }).thenCompose(f -> f));
+    }
+
+    /** MOVED or CROSSSLOT if redirect mode refuses {@code argv} now; null if it is served here or waits for a leader. */
+    private Reply.Error refusalNow(Cmd cmd, byte[][] argv) {
+        try {
+            ClusterRouting.Decision d = ClusterRouting.decide(rt.context.cluster(),
+                    new ClusterRouting.Keys(rt.context.cluster()).command(cmd.spec, argv), readonlyMode);
+            return d instanceof ClusterRouting.Refuse refused ? refused.error() : null;
+        } catch (RuntimeException e) {
+            return errorReply(e);
+        }
+    }
+
+    private static CompletableFuture<Reply> act(ClusterRouting.Decision d, ServiceCall run) {
+        return switch (d) {
+            case ClusterRouting.Serve s -> call(run);
+            case ClusterRouting.Refuse r -> CompletableFuture.completedFuture(r.error());
+            case ClusterRouting.Wait w -> CompletableFuture.completedFuture(ClusterRouting.CLUSTERDOWN);
+        };
+    }
+
+    /** The routing decision once the partition has a known leader, or CLUSTERDOWN after {@code cluster-leader-wait-ms}. */
+    private CompletableFuture<ClusterRouting.Decision> awaitDecision(ClusterRouting.Keys keys) {
+        CompletableFuture<ClusterRouting.Decision> f = new CompletableFuture<>();
+        Runnable start = () -> {
+            try {
+                long deadline = ctx.executor().ticker().nanoTime()
+                        + TimeUnit.MILLISECONDS.toNanos(rt.cluster.leaderWaitMillis());
+                poll(keys, f, deadline);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        };
+        if (ctx.executor().inEventLoop()) {
+            start.run();
+        } else {
+            ctx.executor().execute(start);
+        }
+        return f;
+    }
+
+    private void poll(ClusterRouting.Keys keys, CompletableFuture<ClusterRouting.Decision> f, long deadline) {
+        try {
+            ClusterRouting.Decision d = ClusterRouting.decide(rt.context.cluster(), keys, readonlyMode);
+            long left = deadline - ctx.executor().ticker().nanoTime();
+            if (!(d instanceof ClusterRouting.Wait)) {
+                f.complete(d);
+            } else if (left <= 0 || closed) {
+                f.complete(new ClusterRouting.Refuse(ClusterRouting.CLUSTERDOWN));
+            } else {
+                ctx.executor().schedule(() -> poll(keys, f, deadline),
+                        Math.min(left, TimeUnit.MILLISECONDS.toNanos(LEADER_POLL_MILLIS)), TimeUnit.NANOSECONDS);
+            }
+        } catch (RuntimeException e) { // includes the event loop refusing the task at shutdown
+            f.completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Keyless data commands in redirect mode answer for this node, as on a Redis Cluster node
+     * (and as clients that send them to every primary and add up the answers expect): DBSIZE,
+     * KEYS and SCAN cover the partitions this node leads. RANDOMKEY, FLUSHALL and FLUSHDB act
+     * on the whole cluster, as in proxy mode: a random key from anywhere is still a random key,
+     * and clients send FLUSHALL to every primary, which flushes the same data once more.
+     */
+    private CompletableFuture<Reply> keylessHere(Cmd cmd, byte[][] argv) {
+        String name = cmd.fullName;
+        if (!name.equals("dbsize") && !name.equals("keys") && !name.equals("scan")) {
+            return call(() -> rt.service.execute(argv, session));
+        }
+        ClusterView view = rt.context.cluster();
+        List<ClusterView.Partition> partitions;
+        try {
+            partitions = view.partitions();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<Integer> led = new ArrayList<>();
+        for (ClusterView.Partition p : partitions) {
+            if (view.myId().equals(p.leaderId())) {
+                led.add(p.index());
+            }
+        }
+        if (led.size() == partitions.size()) {
+            return call(() -> rt.service.execute(argv, session)); // this node's keys are all the keys
+        }
+        return switch (name) {
+            case "dbsize" -> {
+                long n = 0;
+                for (int p : led) {
+                    long keys = view.localKeyCount(p);
+                    assert keys >= 0 : "partition " + p + " is led here but has no copy here";
+                    n += Math.max(0, keys);
+                }
+                yield CompletableFuture.completedFuture(Reply.integer(n));
+            }
+            case "keys" -> PartitionScans.keys(rt, session, led, argv[1]);
+            default -> PartitionScans.scanLocal(rt, session, argv, led);
+        };
+    }
+
     // ---------------------------------------------------------------- transactions
 
     private void discardTransaction() {
@@ -567,6 +734,15 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
         if (multi != null) {
             complete(cmd, Reply.err("WATCH inside MULTI is not allowed"));
             return;
+        }
+        if (rt.cluster.redirect()) {
+            // Served here, or no known leader yet: the watch tokens are read through the partition's
+            // Raft group whoever leads it, and EXEC decides where the transaction runs.
+            Reply.Error refused = refusalNow(cmd, argv);
+            if (refused != null) {
+                reject(cmd, refused);
+                return;
+            }
         }
         if (watches == null) {
             watches = new LinkedHashMap<>();
@@ -625,15 +801,32 @@ final class RespConnection extends ChannelInboundHandlerAdapter implements RespD
             complete(cmd, runQueued(queued, null));
             return;
         }
-        CompletableFuture<Reply> f = execWithWatches(data, watched);
         // Protocol-layer commands of the transaction run when its data commands have run, on this
         // event loop, and only if the transaction was not aborted by a watch.
         Function<Reply, Reply> finisher = r -> r instanceof Reply.Array a ? runQueued(queued, a) : r;
-        if (pending.isEmpty() && f.isDone()) {
-            complete(cmd, finisher.apply(resultOf(f)));
+        BiConsumer<Cmd, CompletableFuture<Reply>> replier = (c, f) -> {
+            if (pending.isEmpty() && f.isDone()) {
+                complete(c, finisher.apply(resultOf(f)));
+            } else {
+                enqueue(new Pending(f, null, resp == 3, c, stamp, finisher));
+                stamp = System.nanoTime();
+            }
+        };
+        if (rt.cluster.redirect()) {
+            // Redis checks every queued command's keys again at EXEC (getNodeByQuery over the
+            // transaction): all in one partition led here, else CROSSSLOT or MOVED, transaction discarded.
+            ClusterRouting.Keys keys = new ClusterRouting.Keys(rt.context.cluster());
+            for (Queued q : queued) {
+                if (q.cmd.kind == Cmd.Kind.DATA) {
+                    keys.command(q.cmd.spec, q.argv);
+                }
+            }
+            if (watched != null) {
+                watched.keySet().forEach(k -> keys.key(k.bytes()));
+            }
+            routed(cmd, keys, () -> execWithWatches(data, watched), replier);
         } else {
-            enqueue(new Pending(f, null, resp == 3, cmd, stamp, finisher));
-            stamp = System.nanoTime();
+            replier.accept(cmd, execWithWatches(data, watched));
         }
     }
 

@@ -13,6 +13,8 @@ final class RespRuntime {
     final ClientRegistry clients = new ClientRegistry();
     final ServerStats stats;
     final ServerContext context;
+    /** {@code cluster-mode} and its limits (fixed for the server's life). */
+    final ClusterModeSettings cluster;
     /** Random id of this server run (INFO run_id), as Redis has. */
     final String runId;
     final long startMillis = System.currentTimeMillis();
@@ -26,6 +28,7 @@ final class RespRuntime {
         this.commands = Objects.requireNonNull(commands, "commands");
         this.config = Objects.requireNonNull(config, "config");
         this.context = Objects.requireNonNull(context, "context");
+        this.cluster = Objects.requireNonNull(context.clusterMode(), "cluster mode settings");
         this.stats = new ServerStats(commands.size());
         byte[] id = new byte[20];
         new SecureRandom().nextBytes(id);

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The RESP2/RESP3 server: Netty (epoll when available, NIO otherwise), one acceptor thread and
  * {@code io-threads} event loops. Data commands go to the {@link CommandService}; connection,
- * server, cluster and transaction commands are answered here.
+ * server, cluster and transaction commands are answered here. With {@code cluster-mode redirect}
+ * ({@link ClusterModeSettings}) a data command whose keys another node's partition leader serves
+ * is answered {@code -MOVED} instead, as a Redis Cluster node does ({@link ClusterRouting}).
  *
  * <p>Settings changeable at runtime with CONFIG SET: maxclients, timeout, proto-max-bulk-len,
  * max-multibulk-len, client-query-buffer-limit, client-output-buffer-limit, protected-mode,

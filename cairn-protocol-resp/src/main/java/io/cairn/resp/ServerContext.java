@@ -31,8 +31,16 @@ public interface ServerContext {
     /** {@code SHUTDOWN}: begin a graceful shutdown of the whole node, asynchronously. */
     void requestShutdown();
 
-    /** Slot ownership for the CLUSTER commands. */
+    /** Slot ownership for the CLUSTER commands and redirect mode. */
     ClusterView cluster();
+
+    /**
+     * {@code cluster-mode} and its limits: whether this node serves every key (proxy) or
+     * redirects clients to each partition's leader (redirect). Read once, when the server starts.
+     */
+    default ClusterModeSettings clusterMode() {
+        return ClusterModeSettings.DEFAULTS;
+    }
 
     /**
      * A new connection's consistency session, with the node's configured defaults ({@code

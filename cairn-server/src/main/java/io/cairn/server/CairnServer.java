@@ -12,6 +12,7 @@ import io.cairn.commands.LocalCommandService;
 import io.cairn.raft.RaftConfig;
 import io.cairn.raft.RaftNode;
 import io.cairn.raft.ReplicatedCommandService;
+import io.cairn.resp.ClusterModeSettings;
 import io.cairn.resp.ClusterView;
 import io.cairn.resp.DebugControl;
 import io.cairn.resp.RespServer;
@@ -84,7 +85,8 @@ public final class CairnServer implements AutoCloseable {
             } else {
                 this.raft = null;
                 this.service = new LocalCommandService(executor, clock, hlc, LocalCommandService.Options.from(config.values()));
-                this.cluster = new SingleNodeClusterView(nodeId, config.string("bind"), this::respPort);
+                this.cluster = new SingleNodeClusterView(nodeId, config.string("bind"), this::respPort,
+                        config.intValue("partitions"));
             }
             this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
             resp.start();
@@ -342,6 +344,11 @@ public final class CairnServer implements AutoCloseable {
         @Override
         public ClusterView cluster() {
             return CairnServer.this.cluster;
+        }
+
+        @Override
+        public ClusterModeSettings clusterMode() {
+            return config.clusterModeSettings();
         }
 
         @Override

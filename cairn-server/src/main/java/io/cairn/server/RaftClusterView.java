@@ -4,7 +4,9 @@ import io.cairn.cluster.Peer;
 import io.cairn.cluster.Placement;
 import io.cairn.raft.RaftNode;
 import io.cairn.resp.ClusterView;
+import io.cairn.storage.SlotHash;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,20 +14,26 @@ import java.util.function.Function;
 import java.util.function.IntSupplier;
 
 /**
- * CLUSTER NODES/SLOTS/SHARDS for a replicated cluster. Every node serves every slot (it forwards
- * to the partition's Raft leader), but cluster-aware clients do best sending each key straight to
- * its leader, so each node is reported as the primary of the slots of the partitions it currently
- * leads (the placement's preferred leader while a partition has none). Replicas are not listed
- * as Redis replicas: a Cairn node leads some partitions and follows others, which Redis's
- * one-role-per-node model cannot express.
+ * The CLUSTER commands' and redirect mode's view of a replicated cluster, read from the Raft node
+ * each time it is asked (no cache to go stale): a partition's slots are served by the node that
+ * leads the partition's Raft group as this node knows it ({@link RaftNode#leaderOf}), its other
+ * replicas are listed as replicas (CLUSTER SLOTS, SHARDS). While a partition has no known leader,
+ * the CLUSTER commands name its preferred leader (the placement's first replica) and redirect mode
+ * waits for one. What this node knows of a leader comes from its own replica of the partition
+ * (Ratis learns of a new leader from its first heartbeat) or, for a partition it holds no copy
+ * of, from its Raft client's last answer.
+ *
+ * <p>Cost: {@link #route} is one leader lookup and runs once per command in redirect mode;
+ * {@link #partitions} and {@link #nodes} are one per partition (CLUSTER SLOTS and friends).
  */
 final class RaftClusterView implements ClusterView {
     private final RaftNode raft;
     private final Placement placement;
     private final List<Peer> peers;
+    private final Map<String, Peer> peerByName = new LinkedHashMap<>();
+    private final Map<String, String> idByName = new LinkedHashMap<>();
     private final String selfName;
     private final IntSupplier selfRespPort;
-    private final Function<String, String> idOfName;
     private final int partitions;
 
     RaftClusterView(RaftNode raft, Placement placement, List<Peer> peers, String selfName, IntSupplier selfRespPort,
@@ -35,49 +43,106 @@ final class RaftClusterView implements ClusterView {
         this.peers = List.copyOf(peers);
         this.selfName = selfName;
         this.selfRespPort = selfRespPort;
-        this.idOfName = idOfName;
         this.partitions = placement.partitions();
+        for (Peer p : this.peers) {
+            peerByName.put(p.name(), p);
+            idByName.put(p.name(), idOfName.apply(p.name()));
+        }
+        if (!peerByName.containsKey(selfName)) {
+            throw new IllegalArgumentException("node " + selfName + " is not among the peers " + peers);
+        }
     }
 
     @Override
     public String myId() {
-        return idOfName.apply(selfName);
+        return idByName.get(selfName);
     }
 
-    /** The partition's leader as this node knows it, else its preferred leader. */
-    String leaderOf(int partition) {
-        String leader = raft.leaderOf(partition);
-        return leader != null ? leader : placement.replicas(partition).get(0);
+    @Override
+    public int partitionOfSlot(int slot) {
+        return SlotHash.partitionOfSlot(slot, partitions);
+    }
+
+    @Override
+    public Route route(int slot) {
+        int p = partitionOfSlot(slot);
+        String leader = raft.leaderOf(p);
+        boolean hosted = raft.hosts(p);
+        Endpoint endpoint = leader == null ? null : endpoint(leader);
+        return new Route(p, endpoint, hosted && endpoint != null && leader.equals(selfName), hosted);
+    }
+
+    /** Where clients reach node {@code name}; null for a name not among the peers. */
+    private Endpoint endpoint(String name) {
+        Peer peer = peerByName.get(name);
+        if (peer == null) {
+            return null;
+        }
+        int port = name.equals(selfName) ? selfRespPort.getAsInt() : peer.respPort();
+        return new Endpoint(idByName.get(name), peer.host(), port);
+    }
+
+    @Override
+    public List<Partition> partitions() {
+        List<Partition> out = new ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            String leader = raft.leaderOf(p);
+            String leaderId = leader == null ? null : idByName.get(leader);
+            List<String> ids = new ArrayList<>();
+            for (String name : replicaNames(p)) {
+                String id = idByName.get(name);
+                if (id != null) {
+                    ids.add(id);
+                }
+            }
+            if (leaderId != null && !ids.contains(leaderId)) {
+                ids.add(0, leaderId);
+            }
+            out.add(new Partition(p, slotsOf(p, partitions), leaderId, ids, raft.hosts(p)));
+        }
+        return out;
+    }
+
+    /**
+     * The partition's replicas as its Raft group lists them, in placement order (the preferred
+     * leader first); the placement's list if this node has no handle on the group.
+     */
+    private List<String> replicaNames(int partition) {
+        List<String> preferred = placement.replicas(partition);
+        List<String> names = new ArrayList<>();
+        try {
+            raft.replicas(partition).forEach(peer -> names.add(peer.getId().toString()));
+        } catch (IllegalStateException noGroupHere) {
+            return preferred;
+        }
+        names.sort(Comparator.comparingInt(n -> preferred.contains(n) ? preferred.indexOf(n) : Integer.MAX_VALUE));
+        return names;
+    }
+
+    /** This node's replica's key count (what the partition's DBSIZE reads on a replica). */
+    @Override
+    public long localKeyCount(int partition) {
+        if (!raft.hosts(partition)) {
+            return -1;
+        }
+        return raft.executor().engine().stats(partition).keys();
     }
 
     @Override
     public List<Node> nodes() {
-        Map<String, List<SlotRange>> slots = new LinkedHashMap<>();
-        peers.forEach(p -> slots.put(p.name(), new ArrayList<>()));
-        for (int p = 0; p < partitions; p++) {
-            List<SlotRange> ranges = slots.get(leaderOf(p));
-            if (ranges != null) {
-                SlotRange r = slotsOf(p, partitions);
-                // Adjacent partitions with one leader merge into one range, as Redis prints them.
-                if (!ranges.isEmpty() && ranges.get(ranges.size() - 1).end() + 1 == r.start()) {
-                    r = new SlotRange(ranges.remove(ranges.size() - 1).start(), r.end());
-                }
-                ranges.add(r);
-            }
-        }
+        List<Partition> parts = partitions();
         List<Node> out = new ArrayList<>();
         for (Peer p : peers) {
+            String id = idByName.get(p.name());
             int port = p.name().equals(selfName) ? selfRespPort.getAsInt() : p.respPort();
-            out.add(new Node(idOfName.apply(p.name()), p.host(), port, p.raftPort(), true, null, 0, true,
-                    slots.get(p.name())));
+            out.add(new Node(id, p.host(), port, p.raftPort(), true, null, 0, true, ClusterView.slotsLedBy(id, parts)));
         }
         return out;
     }
 
     /** The contiguous slots of a partition under {@code SlotHash.partitionOfSlot}: {@code slot * P / 16384 == p}. */
     static SlotRange slotsOf(int partition, int partitions) {
-        return new SlotRange(io.cairn.storage.SlotHash.firstSlotOf(partition, partitions),
-                io.cairn.storage.SlotHash.lastSlotOf(partition, partitions));
+        return new SlotRange(SlotHash.firstSlotOf(partition, partitions), SlotHash.lastSlotOf(partition, partitions));
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.cairn.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cairn.cluster.Peer;
+import io.cairn.resp.ClusterModeSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +62,7 @@ public final class ServerConfig {
         // Cluster mode (when peers is set): static membership, placement, consistency defaults.
         d.put("peers", null);
         d.put("replication-factor", "3");
-        d.put("vnodes-per-node", "64");
+        d.put("vnodes-per-node", "128");
         d.put("cluster-id", "cairn");
         d.put("durability", "STRICT");
         d.put("read-consistency", "LINEARIZABLE");
@@ -68,6 +70,12 @@ public final class ServerConfig {
         d.put("command-timeout-ms", "10000");
         d.put("cluster-start-timeout-ms", "60000");
         d.put("leader-balance-interval-ms", "5000");
+        // How cluster clients are served: proxy (every node serves every key) or redirect (MOVED to
+        // the partition's leader, as Redis Cluster); see io.cairn.resp.ClusterModeSettings.
+        d.put(ClusterModeSettings.MODE, "proxy");
+        d.put(ClusterModeSettings.LEADER_WAIT_MS, String.valueOf(ClusterModeSettings.DEFAULT_LEADER_WAIT_MS));
+        d.put(ClusterModeSettings.SCAN_PAGE_KEYS, String.valueOf(ClusterModeSettings.DEFAULT_SCAN_PAGE_KEYS));
+        d.put(ClusterModeSettings.SCAN_MAX_KEYS, String.valueOf(ClusterModeSettings.DEFAULT_SCAN_MAX_KEYS));
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -205,6 +213,9 @@ public final class ServerConfig {
         if (string("peers") != null && string("data-dir") == null) {
             throw new IllegalArgumentException("cluster mode (peers) needs --data-dir: the Raft log lives there");
         }
+        if (clusterModeSettings().redirect() && clustered()) {
+            checkRedirectPeers();
+        }
         for (String key : DEFAULTS.keySet()) {
             if (DEFAULTS.get(key) != null && DEFAULTS.get(key).chars().allMatch(Character::isDigit)) {
                 if (longValue(key) < 0) {
@@ -250,6 +261,37 @@ public final class ServerConfig {
     /** {@code enable-debug-command}: who may run DEBUG (Redis's values {@code no}, {@code yes}, {@code local}). */
     public io.cairn.resp.DebugControl.Access debugCommand() {
         return io.cairn.resp.DebugControl.Access.parse(string("enable-debug-command"));
+    }
+
+    /** {@code cluster-mode} and its limits, for the RESP layer. */
+    public ClusterModeSettings clusterModeSettings() {
+        long wait = longValue(ClusterModeSettings.LEADER_WAIT_MS);
+        long page = longValue(ClusterModeSettings.SCAN_PAGE_KEYS);
+        if (wait > Integer.MAX_VALUE || page > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException((wait > Integer.MAX_VALUE ? ClusterModeSettings.LEADER_WAIT_MS
+                    : ClusterModeSettings.SCAN_PAGE_KEYS) + " is out of range");
+        }
+        return new ClusterModeSettings(ClusterModeSettings.Mode.parse(string(ClusterModeSettings.MODE)), (int) wait,
+                (int) page, longValue(ClusterModeSettings.SCAN_MAX_KEYS));
+    }
+
+    /**
+     * Redirect mode sends clients to other nodes' RESP ports, so every peer must name its RESP
+     * port ({@code name@host:raftPort/respPort}), and this node's must be the port it listens on.
+     */
+    private void checkRedirectPeers() {
+        String self = string("node-id");
+        for (Peer p : Peer.parseList(string("peers"))) {
+            if (p.respPort() == 0) {
+                throw new IllegalArgumentException(ClusterModeSettings.MODE + " redirect sends clients to each node's"
+                        + " RESP port: give peer " + p.name() + "'s in peers as name@host:raftPort/respPort");
+            }
+            if (p.name().equals(self) && p.respPort() != intValue("port")) {
+                throw new IllegalArgumentException(ClusterModeSettings.MODE + " redirect: peers gives " + self
+                        + "'s RESP port as " + p.respPort() + " but port is " + intValue("port")
+                        + "; other nodes would redirect clients to the wrong port");
+            }
+        }
     }
 
     /** True when {@code peers} is set: the node is one member of a replicated cluster. */
