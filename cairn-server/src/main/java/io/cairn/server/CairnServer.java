@@ -60,6 +60,8 @@ public final class CairnServer implements AutoCloseable {
     private final RaftNode raft;
     private final ClusterView cluster;
     private final RespServer resp;
+    /** The HTTP/JSON API, when {@code http.port} is set; else null. */
+    private final io.cairn.http.HttpServer http;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
@@ -90,6 +92,12 @@ public final class CairnServer implements AutoCloseable {
             }
             this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
             resp.start();
+            try {
+                this.http = config.httpEnabled() ? startHttp(config, raftNode) : null;
+            } catch (RuntimeException e) {
+                resp.close(); // the catch below releases Raft and storage
+                throw e;
+            }
             if (raftNode != null && config.longValue("leader-balance-interval-ms") > 0) {
                 startLeaderBalancer(raftNode, config.longValue("leader-balance-interval-ms"));
             }
@@ -126,6 +134,50 @@ public final class CairnServer implements AutoCloseable {
             }
             node.balanceLeaders(4, java.time.Duration.ofSeconds(3));
         }, intervalMillis, intervalMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The HTTP/JSON API over the same command service. Its key and value limits are lowered to the
+     * engine's, so an execute request it accepts is never refused by the engine halfway through.
+     */
+    private io.cairn.http.HttpServer startHttp(ServerConfig c, RaftNode raftNode) throws InterruptedException {
+        io.cairn.storage.StorageLimits limits = engine.limits();
+        io.cairn.http.HttpSettings settings = io.cairn.http.HttpSettings.from(c.values())
+                .cappedAt(limits.maxKeyBytes(), limits.maxValueBytes());
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        java.util.function.Supplier<io.cairn.http.HttpEndpoints.Readiness> readiness = () -> {
+            if (closing.get()) {
+                return io.cairn.http.HttpEndpoints.Readiness.notReady("shutting down");
+            }
+            if (raftNode != null) {
+                for (int p = 0; p < raftNode.partitions(); p++) {
+                    if (raftNode.leaderOf(p) == null) {
+                        return io.cairn.http.HttpEndpoints.Readiness.notReady("partition " + p + " has no known leader");
+                    }
+                }
+            }
+            return io.cairn.http.HttpEndpoints.Readiness.READY;
+        };
+        java.util.function.Supplier<Object> topology = () -> {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("node", cluster.myId());
+            t.put("state", cluster.state());
+            t.put("epoch", cluster.currentEpoch());
+            t.put("nodes", cluster.nodes());
+            t.put("partitions", cluster.partitions());
+            return t;
+        };
+        io.cairn.http.HttpServer server = io.cairn.http.HttpServer.start(settings, service,
+                new io.cairn.http.HttpEndpoints(readiness, topology, registry));
+        LOG.info("HTTP API listening on {}:{}", settings.bind(), server.port());
+        return server;
+    }
+
+    /** The HTTP API's bound port, or -1 when it is off. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
     }
 
     private int respPort() {
@@ -287,7 +339,13 @@ public final class CairnServer implements AutoCloseable {
             return;
         }
         try {
-            resp.close();
+            try {
+                if (http != null) {
+                    http.close();
+                }
+            } finally {
+                resp.close();
+            }
         } finally {
             try {
                 service.close();

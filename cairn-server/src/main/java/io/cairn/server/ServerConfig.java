@@ -170,14 +170,19 @@ public final class ServerConfig {
         return key.startsWith("raft.") && key.length() > 5;
     }
 
+    /** HTTP settings ({@code http.*}) pass through to {@code HttpSettings}, which checks them. */
+    static boolean isHttpKey(String key) {
+        return io.cairn.http.HttpSettings.KEYS.contains(key);
+    }
+
     private static void set(Map<String, String> values, String key, String value, String source) {
-        if (isRaftKey(key)) {
+        if (isRaftKey(key) || isHttpKey(key)) {
             values.put(key, value);
             return;
         }
         if (!DEFAULTS.containsKey(key)) {
             throw new IllegalArgumentException("unknown setting '" + key + "' (from " + source + "); known settings: "
-                    + DEFAULTS.keySet() + " and " + STORAGE_OPTIONS);
+                    + DEFAULTS.keySet() + ", " + io.cairn.http.HttpSettings.KEYS + " and " + STORAGE_OPTIONS);
         }
         values.put(key, value);
     }
@@ -226,7 +231,7 @@ public final class ServerConfig {
     }
 
     public String string(String key) {
-        if (!DEFAULTS.containsKey(key) && !isRaftKey(key)) {
+        if (!DEFAULTS.containsKey(key) && !isRaftKey(key) && !isHttpKey(key)) {
             throw new IllegalArgumentException("unknown setting " + key);
         }
         return values.get(key);
@@ -297,6 +302,11 @@ public final class ServerConfig {
     /** True when {@code peers} is set: the node is one member of a replicated cluster. */
     public boolean clustered() {
         return string("peers") != null && !string("peers").isBlank();
+    }
+
+    /** True when {@code http.port} is set: the node also serves the HTTP/JSON API. */
+    public boolean httpEnabled() {
+        return string(io.cairn.http.HttpSettings.PORT) != null;
     }
 
     /** The {@code raft.*} settings given (without defaults: {@code RaftConfig} has those). */
