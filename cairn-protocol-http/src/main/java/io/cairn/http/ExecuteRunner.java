@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *   <li>replay the request's commands on those values here; if an incr would fail, answer 409 and
  *       run nothing;</li>
  *   <li>else exec the request with those WATCH tokens: if a key changed since step 1 the exec runs
- *       nothing and the request starts over, at most {@value HttpSettings#EXECUTE_MAX_ATTEMPTS} times
- *       in all, then 409 ({@code CONFLICT}, nothing applied, safe to retry).</li>
+ *       nothing and the request starts over after a randomized, growing pause (at most
+ *       {@link #MAX_BACKOFF_MICROS} µs), at most {@value HttpSettings#EXECUTE_MAX_ATTEMPTS} times in all, then 409 ({@code CONFLICT}, nothing applied, safe to retry).</li>
  * </ol>
  * A request with a single write needs none of this: if that write fails, nothing was written.
  *
@@ -48,6 +48,9 @@ final class ExecuteRunner {
     private static final Logger log = LoggerFactory.getLogger(ExecuteRunner.class);
     /** A key whose stored value is not a string (GET answered WRONGTYPE): every incr or cas on it fails. */
     private static final byte[] NOT_A_STRING = new byte[0];
+
+    /** Longest pause between two optimistic attempts (the pauses grow from 0.5 ms, randomized). */
+    static final long MAX_BACKOFF_MICROS = 50_000;
 
     private final CommandService service;
     private final int maxAttempts;
@@ -103,7 +106,14 @@ final class ExecuteRunner {
                         if (reply == Reply.Null.ARRAY) {
                             if (attempt < maxAttempts) {
                                 retries.increment();
-                                return attempt(request, argvs, attempt + 1);
+                                // Full-jitter exponential backoff: contending requests that all read,
+                                // then all exec, would otherwise keep invalidating one another in lockstep.
+                                long capMicros = Math.min(MAX_BACKOFF_MICROS, 500L << Math.min(attempt - 1, 10));
+                                long pause = java.util.concurrent.ThreadLocalRandom.current().nextLong(capMicros + 1);
+                                java.util.concurrent.Executor later = CompletableFuture.delayedExecutor(pause,
+                                        java.util.concurrent.TimeUnit.MICROSECONDS);
+                                return CompletableFuture.supplyAsync(() -> null, later)
+                                        .thenCompose(v -> attempt(request, argvs, attempt + 1));
                             }
                             return CompletableFuture.completedFuture(HttpResult.error(409, "CONFLICT the incremented "
                                     + "keys kept changing under concurrent writes (" + maxAttempts + " attempts, "

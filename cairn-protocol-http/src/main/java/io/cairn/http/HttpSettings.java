@@ -22,7 +22,7 @@ import java.util.Map;
  *   <tr><td>{@value #MAX_KEY_BYTES}</td><td>65536</td><td>one key (the server caps it at {@code storage.max-key-bytes})</td></tr>
  *   <tr><td>{@value #MAX_VALUE_BYTES}</td><td>4 MiB</td><td>one value written (capped at {@code storage.max-value-bytes})</td></tr>
  *   <tr><td>{@value #SCAN_MAX_COUNT}</td><td>1000</td><td>largest {@code count} of {@code GET /v1/scan}</td></tr>
- *   <tr><td>{@value #EXECUTE_MAX_ATTEMPTS}</td><td>16</td><td>optimistic attempts of an execute request that needs
+ *   <tr><td>{@value #EXECUTE_MAX_ATTEMPTS}</td><td>32</td><td>optimistic attempts of an execute request that needs
  *       its incr pre-check (see {@link ExecuteRunner}); after them 409</td></tr>
  *   <tr><td>{@value #REQUEST_TIMEOUT_MS}</td><td>30000</td><td>longest wait for the service's answer; then 504</td></tr>
  *   <tr><td>{@value #IDLE_TIMEOUT_SECONDS}</td><td>300</td><td>an idle connection (nothing read or written) is
@@ -75,7 +75,7 @@ public record HttpSettings(
     public static final int SCAN_DEFAULT_COUNT = 10;
 
     public static final HttpSettings DEFAULTS = new HttpSettings("127.0.0.1", 8380, 0, 1024, 4 * 1024 * 1024,
-            8192, 8192, 16, 1000, 64 * 1024, 4 * 1024 * 1024, 1000, 16, 30_000, 300, 5);
+            8192, 8192, 16, 1000, 64 * 1024, 4 * 1024 * 1024, 1000, 32, 30_000, 300, 5);
 
     public HttpSettings {
         if (bind == null || bind.isBlank()) {

@@ -85,11 +85,23 @@ class HttpApiClusterTest {
             for (int w = 0; w < 3; w++) {
                 int node = w;
                 work.add(pool.submit(() -> {
+                    int conflicts = 0;
                     for (int i = 0; i < 40; i++) {
-                        execute(node, "[{\"cmd_type\":\"incr\",\"key\":\"{acct}:a\",\"by\":-1},"
-                                + "{\"cmd_type\":\"incr\",\"key\":\"{acct}:b\",\"by\":1}]");
+                        // 409 CONFLICT promises nothing was applied and asks for a retry: do as a client would.
+                        for (int attempt = 1; ; attempt++) {
+                            HttpResponse<String> r = post(node, "/v1/execute", "{\"commands\":["
+                                    + "{\"cmd_type\":\"incr\",\"key\":\"{acct}:a\",\"by\":-1},"
+                                    + "{\"cmd_type\":\"incr\",\"key\":\"{acct}:b\",\"by\":1}]}");
+                            if (r.statusCode() == 200) {
+                                break;
+                            }
+                            assertEquals(409, r.statusCode(), r.body());
+                            assertTrue(r.body().contains("CONFLICT"), r.body());
+                            assertTrue(attempt < 10, "transfer still conflicting after " + attempt + " requests");
+                            conflicts++;
+                        }
                     }
-                    return 0;
+                    return conflicts;
                 }));
             }
             for (int r = 0; r < 3; r++) {
@@ -107,9 +119,14 @@ class HttpApiClusterTest {
                     return reads;
                 }));
             }
+            int conflicts = 0;
+            for (int w = 0; w < 3; w++) {
+                conflicts += work.get(w).get();
+            }
             for (Future<Integer> f : work) {
                 f.get();
             }
+            System.out.println("HttpApiClusterTest: 120 transfers through 3 nodes, " + conflicts + " answered 409 CONFLICT and retried");
         } finally {
             pool.shutdownNow();
         }
