@@ -76,6 +76,9 @@ final class GroupCommitter {
     private int inFlight;
     private ScheduledFuture<?> lingerTimer;
     private boolean closed;
+    /** Set by {@link #retire}: new commands are refused, the ones taken still go out. */
+    private boolean retired;
+    private final CompletableFuture<Void> idle = new CompletableFuture<>();
 
     private long batches;
     private long commands;
@@ -103,6 +106,9 @@ final class GroupCommitter {
     CompletableFuture<Applied> submitIndexed(Template template) {
         CompletableFuture<Applied> future = new CompletableFuture<>();
         synchronized (this) {
+            if (retired) {
+                return CompletableFuture.failedFuture(new Retired(name));
+            }
             if (closed) {
                 return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
             }
@@ -200,11 +206,16 @@ final class GroupCommitter {
     }
 
     private void complete(List<CompletableFuture<Applied>> futures, Sent sent, Throwable error) {
+        boolean nowIdle;
         synchronized (this) {
             inFlight--;
             drainLocked();
+            nowIdle = retired && idleLocked();
         }
         sendOutbox();
+        if (nowIdle) {
+            idle.complete(null);
+        }
         if (error != null) {
             futures.forEach(f -> f.completeExceptionally(error));
             return;
@@ -225,6 +236,37 @@ final class GroupCommitter {
         for (int i = 0; i < replies.size(); i++) {
             futures.get(i).complete(new Applied(replies.get(i), sent.logIndex()));
         }
+    }
+
+    /**
+     * Thrown (as a failed future, at once) by {@link #submitIndexed} once this committer is retired:
+     * the command was not taken, so the caller can hand it to the partition's new client.
+     */
+    static final class Retired extends IllegalStateException {
+        Retired(String name) {
+            super(name + " was replaced by a newer client of its partition");
+        }
+    }
+
+    private boolean idleLocked() {
+        return queue.isEmpty() && outbox.isEmpty() && inFlight == 0 && !sending;
+    }
+
+    /**
+     * Stops taking commands (each new one fails at once with {@link Retired}) but finishes the ones
+     * it took: they are still batched and sent in order, through the same sender. Returns a future
+     * that completes once nothing is queued or outstanding; {@link #close} then costs nothing.
+     */
+    CompletableFuture<Void> retire() {
+        boolean nowIdle;
+        synchronized (this) {
+            retired = true;
+            nowIdle = idleLocked();
+        }
+        if (nowIdle) {
+            idle.complete(null);
+        }
+        return idle;
     }
 
     /** Batches sent and commands in them since start: their ratio is the mean batch size. */

@@ -17,6 +17,8 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.util.IOUtils;
 import org.slf4j.Logger;
@@ -25,8 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The RPC of one partition's Ratis client: Ratis's own (gRPC) client RPC, with two changes that
  * let the client leave a leader that stopped answering (paused by SIGSTOP or a long GC, or cut
- * off) as soon as the partition has a new one. Requests themselves are untouched: every retry is
- * Ratis's own (same client id and call id, so the leader's retry cache recognizes a duplicate).
+ * off) as soon as the partition has a new one, and a third that makes it retry where Ratis would
+ * give up although the request only met a server that cannot take it now (a replica moved away,
+ * a leader handing over: {@link #retryElsewhere}). Requests themselves are untouched: every retry
+ * is Ratis's own (same client id and call id, so the leader's retry cache recognizes a duplicate).
  *
  * <p><b>Connection resets run on their own threads.</b> When an attempt fails in a way that calls
  * for a reconnect (a timeout, a broken stream, a not-leader answer), Ratis's client
@@ -128,14 +132,56 @@ final class PartitionClientRpc implements RaftClientRpc {
     @Override
     public CompletableFuture<RaftClientReply> sendRequestAsync(RaftClientRequest request) {
         NotLeaderException redirect = redirection(request);
-        return redirect != null ? CompletableFuture.failedFuture(redirect) : counted(request, delegate::sendRequestAsync);
+        return redirect != null ? CompletableFuture.failedFuture(redirect)
+                : retryElsewhere(request, counted(request, delegate::sendRequestAsync));
     }
 
     @Override
     public CompletableFuture<RaftClientReply> sendRequestAsyncUnordered(RaftClientRequest request) {
         NotLeaderException redirect = redirection(request);
         return redirect != null ? CompletableFuture.failedFuture(redirect)
-                : counted(request, delegate::sendRequestAsyncUnordered);
+                : retryElsewhere(request, counted(request, delegate::sendRequestAsyncUnordered));
+    }
+
+    /**
+     * Two answers that Ratis's client takes as final although they only mean "not here, not now",
+     * turned into the "not leader" answer (without a suggestion) that makes Ratis retry the same
+     * request (same call id, so the retry cache still recognizes it) on another of the peers it
+     * knows, within its retry policy:
+     * <ul>
+     *   <li>{@link GroupMismatchException}: the server has no replica of the partition (any more:
+     *       it was moved away and dropped). A client whose view of the replicas is out of date
+     *       finds the ones still there instead of failing commands.</li>
+     *   <li>{@link LeaderSteppingDownException}: the leader is handing its leadership over (a
+     *       transfer: leader balancing, a replica move) and refuses writes until the new leader
+     *       takes over. Ratis refuses before it appends the request (and a retry of one it had
+     *       appended on an earlier attempt reaches a new leader that applies the old entries, and
+     *       so fills its retry cache, before it takes requests), so this retry is as safe as after
+     *       any leader change; callers wait out the transfer instead of failing.</li>
+     * </ul>
+     */
+    private static CompletableFuture<RaftClientReply> retryElsewhere(RaftClientRequest request,
+                                                                         CompletableFuture<RaftClientReply> reply) {
+        return reply.handle((r, error) -> {
+            Throwable cause = error;
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause == null && r != null) {
+                cause = r.getException();
+            }
+            if (cause instanceof GroupMismatchException || cause instanceof LeaderSteppingDownException) {
+                LOG.debug("{}: {} cannot take the request now, trying another: {}", request.getRaftGroupId(),
+                        request.getServerId(), cause.toString());
+                throw new java.util.concurrent.CompletionException(new NotLeaderException(
+                        RaftGroupMemberId.valueOf(request.getServerId(), request.getRaftGroupId()), null, List.of()));
+            }
+            if (error != null) {
+                throw error instanceof java.util.concurrent.CompletionException ce ? ce
+                        : new java.util.concurrent.CompletionException(error);
+            }
+            return r;
+        });
     }
 
     @Override

@@ -19,7 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.util.ProtoUtils;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -76,7 +80,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final AppliedIndexWaiters appliedWaiters;
-    private final java.util.function.Consumer<org.apache.ratis.protocol.RaftPeerId> leaderListener;
+    private final Listener listener;
 
     // Guarded by lock (written under the write lock only).
     private long lastNow;
@@ -86,6 +90,29 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final AtomicLong appliedCommands = new AtomicLong();
     private final AtomicLong snapshotsTaken = new AtomicLong();
     private final AtomicLong snapshotsLoaded = new AtomicLong();
+    private final AtomicLong snapshotsInstalled = new AtomicLong();
+
+    /**
+     * What the node hosting this replica is told of the group's life. Every method runs on a Ratis
+     * server thread and must not block.
+     */
+    public interface Listener {
+        /** This replica learned of a new leader of the group, possibly itself. */
+        default void leaderChanged(RaftPeerId leader) {
+        }
+
+        /**
+         * A configuration entry was applied (or arrived with an installed snapshot) at log index
+         * {@code index}: the group's voters are now {@code peers}, and while {@code oldPeers} is not
+         * empty the change is half done (joint consensus: both sets vote).
+         */
+        default void configurationChanged(long index, List<RaftPeer> peers, List<RaftPeer> oldPeers) {
+        }
+
+        /** The replica stopped: its server closed it, or its group was removed from this node. */
+        default void closed() {
+        }
+    }
 
     public PartitionStateMachine(int partition, CommandExecutor executor) {
         this(partition, executor, 4096);
@@ -100,7 +127,16 @@ public final class PartitionStateMachine extends BaseStateMachine {
      *                       learns of a new leader of the group, possibly itself
      */
     public PartitionStateMachine(int partition, CommandExecutor executor, int maxReadWaiters,
-                                 java.util.function.Consumer<org.apache.ratis.protocol.RaftPeerId> leaderListener) {
+                                 java.util.function.Consumer<RaftPeerId> leaderListener) {
+        this(partition, executor, maxReadWaiters, new Listener() {
+            @Override
+            public void leaderChanged(RaftPeerId leader) {
+                leaderListener.accept(leader);
+            }
+        });
+    }
+
+    public PartitionStateMachine(int partition, CommandExecutor executor, int maxReadWaiters, Listener listener) {
         if (partition < 0 || partition >= executor.partitions()) {
             throw new IllegalArgumentException("partition " + partition + " out of range 0.." + (executor.partitions() - 1));
         }
@@ -109,16 +145,42 @@ public final class PartitionStateMachine extends BaseStateMachine {
         this.engine = executor.engine();
         this.router = new KeyRouter(executor.partitions());
         this.appliedWaiters = new AppliedIndexWaiters(maxReadWaiters);
-        this.leaderListener = leaderListener;
+        this.listener = listener;
     }
 
     @Override
-    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId groupMemberId,
-                                    org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
         try {
-            leaderListener.accept(newLeaderId);
+            listener.leaderChanged(newLeaderId);
         } catch (RuntimeException e) {
             LOG.warn("partition {}: leader change listener failed: {}", partition, e.toString());
+        }
+    }
+
+    @Override
+    public void notifyConfigurationChanged(long term, long index, RaftConfigurationProto configuration) {
+        List<RaftPeer> peers = ProtoUtils.toRaftPeers(configuration.getPeersList());
+        List<RaftPeer> oldPeers = ProtoUtils.toRaftPeers(configuration.getOldPeersList());
+        LOG.info("partition {}: configuration at index {}: {}{}", partition, index, ids(peers),
+                oldPeers.isEmpty() ? "" : " (joint with " + ids(oldPeers) + ")");
+        try {
+            listener.configurationChanged(index, peers, oldPeers);
+        } catch (RuntimeException e) {
+            LOG.warn("partition {}: configuration listener failed: {}", partition, e.toString());
+        }
+    }
+
+    private static List<String> ids(List<RaftPeer> peers) {
+        return peers.stream().map(p -> p.getId().toString()).toList();
+    }
+
+    @Override
+    public void close() throws IOException {
+        super.close();
+        try {
+            listener.closed();
+        } catch (RuntimeException e) {
+            LOG.warn("partition {}: close listener failed: {}", partition, e.toString());
         }
     }
 
@@ -160,6 +222,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         return snapshotsLoaded.get();
     }
 
+    /** Snapshots installed from a leader (sent whole, chunk by chunk) since this replica started. */
+    public long snapshotsInstalled() {
+        return snapshotsInstalled.get();
+    }
+
     @Override
     public SimpleStateMachineStorage getStateMachineStorage() {
         return storage;
@@ -191,6 +258,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     @Override
     public synchronized void reinitialize() throws IOException {
         loadLatest();
+        snapshotsInstalled.incrementAndGet();
         if (getLifeCycleState() == LifeCycle.State.PAUSED) {
             getLifeCycle().transition(LifeCycle.State.STARTING);
             getLifeCycle().transition(LifeCycle.State.RUNNING);

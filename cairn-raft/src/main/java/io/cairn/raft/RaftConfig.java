@@ -62,6 +62,30 @@ import java.util.Map;
  * @param leaseRatio              {@code raft.read.lease-ratio}: a LEASE read is served locally for this fraction of
  *                                the minimum election timeout after a quorum round this leader led (0 = never)
  * @param readMaxWaiters          {@code raft.read.max-waiters}: FOLLOWER reads waiting for a replica to catch up, per partition
+ * @param moveMaxConcurrent       {@code raft.move.max-concurrent}: replica moves ({@link RaftNode#changeReplicas}) this
+ *                                node drives at once; one more fails at once with an error naming this key (the caller
+ *                                retries later). A move copies a whole partition to its new replica, so a few at a
+ *                                time keep the copying from starving the writes
+ * @param moveStagingTimeoutMs    {@code raft.move.staging-timeout-ms}: how long a partition's leader keeps waiting for
+ *                                a new replica that stopped answering while it catches up before it abandons that
+ *                                attempt of the move (Ratis's {@code raft.server.staging.timeout}). The new replica
+ *                                answers every snapshot chunk and log batch, but loads a received snapshot before it
+ *                                answers the last chunk: this must exceed the longest such load. Must exceed
+ *                                {@code raft.election.timeout-max-ms}
+ * @param moveCatchUpGap          {@code raft.move.catch-up-gap}: a new replica counts as caught up, and the
+ *                                configuration change starts, once its log is within this many entries of the
+ *                                leader's commit index (Ratis's {@code raft.server.staging.catchup.gap})
+ * @param snapshotReceiveBytesPerSec {@code raft.snapshot.receive-bytes-per-sec}: most bytes per second this node
+ *                                receives of snapshots installed by leaders (new replicas of a move, replicas too far
+ *                                behind for the log), over all partitions together; 0 = unlimited. Enforced by
+ *                                delaying each next chunk's delivery on the receiving side, which the gRPC flow
+ *                                control turns into back pressure on the sending leader. When set, the snapshot
+ *                                chunk size is a quarter second's worth (at least 16 KiB), so that the leader hears
+ *                                back from a throttled replica several times a second (see {@code
+ *                                raft.move.staging-timeout-ms})
+ * @param clientDrainMs           {@code raft.client.drain-ms}: when a partition's replicas change, this node opens a
+ *                                new client for the partition and lets the old one finish the commands it already
+ *                                took for at most this long before closing it (what is left then fails)
  */
 public record RaftConfig(Path storageDir, String host, int port, String clusterId,
                          int electionTimeoutMinMs, int electionTimeoutMaxMs, int requestTimeoutMs,
@@ -72,7 +96,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                          int grpcMessageMaxBytes, int clientRetryAttempts, int clientRetrySleepMs, int clientAttemptTimeoutMs,
                          int completionThreads, int clientOutstandingMax, int batchMaxCommands, int batchMaxBytes, int batchMaxInFlight,
                          int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch,
-                         double leaseRatio, int readMaxWaiters) {
+                         double leaseRatio, int readMaxWaiters, int moveMaxConcurrent, int moveStagingTimeoutMs,
+                         int moveCatchUpGap, long snapshotReceiveBytesPerSec, int clientDrainMs) {
 
     public enum Durability { STRICT, RELAXED }
 
@@ -114,6 +139,14 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
     public static final String EXPIRY_BATCH = "raft.expiry.batch";
     public static final String LEASE_RATIO = "raft.read.lease-ratio";
     public static final String READ_MAX_WAITERS = "raft.read.max-waiters";
+    public static final String MOVE_MAX_CONCURRENT = "raft.move.max-concurrent";
+    public static final String MOVE_STAGING_TIMEOUT_MS = "raft.move.staging-timeout-ms";
+    public static final String MOVE_CATCH_UP_GAP = "raft.move.catch-up-gap";
+    public static final String SNAPSHOT_RECEIVE_BYTES_PER_SEC = "raft.snapshot.receive-bytes-per-sec";
+    public static final String CLIENT_DRAIN_MS = "raft.client.drain-ms";
+
+    /** The smallest non-zero {@link #SNAPSHOT_RECEIVE_BYTES_PER_SEC}: below it a snapshot of any size takes forever. */
+    public static final long MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC = 64 * 1024;
 
     public RaftConfig {
         if (storageDir == null) {
@@ -158,6 +191,27 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
         // Above 1 the lease would outlive the followers' election timers: a second leader could serve reads.
         require(leaseRatio >= 0 && leaseRatio <= 0.9, LEASE_RATIO + " (0 .. 0.9)", leaseRatio);
         require(readMaxWaiters >= 1, READ_MAX_WAITERS, readMaxWaiters);
+        require(moveMaxConcurrent >= 1 && moveMaxConcurrent <= 1024, MOVE_MAX_CONCURRENT, moveMaxConcurrent);
+        require(moveStagingTimeoutMs > electionTimeoutMaxMs, MOVE_STAGING_TIMEOUT_MS + " (must exceed "
+                + ELECTION_TIMEOUT_MAX_MS + ")", moveStagingTimeoutMs);
+        require(moveCatchUpGap >= 1, MOVE_CATCH_UP_GAP, moveCatchUpGap);
+        require(snapshotReceiveBytesPerSec == 0 || snapshotReceiveBytesPerSec >= MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC,
+                SNAPSHOT_RECEIVE_BYTES_PER_SEC + " (0 = unlimited, else at least " + MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC
+                        + ")", snapshotReceiveBytesPerSec);
+        require(clientDrainMs > 0, CLIENT_DRAIN_MS, clientDrainMs);
+    }
+
+    /**
+     * Largest snapshot chunk a leader sends: 16 MiB or half the gRPC message limit, and with a
+     * receive throttle a quarter second's worth of it (at least 16 KiB), so that a throttled
+     * replica still answers a chunk several times a second.
+     */
+    public int snapshotChunkBytes() {
+        int chunk = Math.min(16 << 20, grpcMessageMaxBytes / 2);
+        if (snapshotReceiveBytesPerSec > 0) {
+            chunk = (int) Math.min(chunk, Math.max(16 * 1024, snapshotReceiveBytesPerSec / 4));
+        }
+        return chunk;
     }
 
     /** How long a quorum round led by this node keeps its LEASE reads local. */
@@ -198,7 +252,9 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 i(s, CLIENT_ATTEMPT_TIMEOUT_MS, defaultAttemptTimeoutMs(s)), i(s, COMPLETION_THREADS, 2), i(s, CLIENT_OUTSTANDING_MAX, 256),
                 i(s, BATCH_MAX_COMMANDS, 512), i(s, BATCH_MAX_BYTES, 256 << 10), i(s, BATCH_MAX_IN_FLIGHT, 1),
                 i(s, BATCH_MAX_WAIT_MICROS, 0), i(s, BATCH_MAX_PENDING, 16_384),
-                i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096));
+                i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096),
+                i(s, MOVE_MAX_CONCURRENT, 2), i(s, MOVE_STAGING_TIMEOUT_MS, defaultStagingTimeoutMs(s)), i(s, MOVE_CATCH_UP_GAP, 1000),
+                l(s, SNAPSHOT_RECEIVE_BYTES_PER_SEC, 0), i(s, CLIENT_DRAIN_MS, 30_000));
     }
 
     /**
@@ -208,6 +264,15 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
      */
     private static int defaultAttemptTimeoutMs(Map<String, String> s) {
         return (int) Math.min(Integer.MAX_VALUE, i(s, ELECTION_TIMEOUT_MAX_MS, 2000) * 3L / 2);
+    }
+
+    /**
+     * 30 s, and at least 3 election timeouts (Ratis's own default): long enough for a new replica
+     * to load a large snapshot before it answers its last chunk, short enough that a move to a
+     * replica that died is abandoned (and can be retried) well within a minute.
+     */
+    private static int defaultStagingTimeoutMs(Map<String, String> s) {
+        return (int) Math.max(30_000L, i(s, ELECTION_TIMEOUT_MAX_MS, 2000) * 3L);
     }
 
     /** Ratis needs its log write buffer to hold one full AppendEntries batch plus its 8-byte framing. */
@@ -221,7 +286,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             PURGE_UP_TO_SNAPSHOT, LOG_METADATA_ENTRIES, SNAPSHOT_THRESHOLD, SNAPSHOT_RETENTION, SERVER_THREADS, CLIENT_THREADS, PROXY_THREADS,
             GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS, CLIENT_ATTEMPT_TIMEOUT_MS,
             COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
-            BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS);
+            BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS, MOVE_MAX_CONCURRENT,
+            MOVE_STAGING_TIMEOUT_MS, MOVE_CATCH_UP_GAP, SNAPSHOT_RECEIVE_BYTES_PER_SEC, CLIENT_DRAIN_MS);
 
     private static void require(boolean ok, String key, Object value) {
         if (!ok) {

@@ -39,6 +39,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
@@ -46,6 +47,7 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.ProtoUtils;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -60,6 +62,15 @@ import org.slf4j.LoggerFactory;
  * its bound address when the port is ephemeral); {@link #joinPartitions} then adds the groups,
  * in parallel, and opens a client per partition. After a restart on the same storage directory,
  * Ratis reopens the groups it finds on disk, and {@code joinPartitions} only reattaches clients.
+ *
+ * <p>Membership changes at run time (a controller drives them): {@link #hostReplica} starts a
+ * new, non-voting replica here, {@link #changeReplicas} catches it up and changes the partition's
+ * voters, {@link #dropReplica} deletes a replica that no longer votes, and {@link #updateReplicas}
+ * points this node's client of a partition at its current replicas (done by itself when a local
+ * replica applies a change). Moves are bounded by {@code raft.move.max-concurrent} per driving
+ * node and snapshot transfers by {@code raft.snapshot.receive-bytes-per-sec} per receiving node.
+ * Other groups (a controller group) can share the server: {@link #registerGroup}, {@link
+ * #hostGroup}, {@link #newClient}.
  *
  * <p>The executor (and its engine) belong to the caller; every group of this node applies through it.
  */
@@ -91,14 +102,48 @@ public final class RaftNode implements AutoCloseable {
      * ReadIndex reads) and the replica asked for FOLLOWER/STALE reads when this node hosts none.
      */
     private record Channel(RaftGroup group, RaftClient client, PartitionClientRpc rpc, GroupCommitter writes,
-                           GroupCommitter writesAll, GroupCommitter reads, RaftPeerId remoteReadPeer) {
+                           GroupCommitter writesAll, GroupCommitter reads, RaftPeerId remoteReadPeer,
+                           java.util.concurrent.atomic.AtomicInteger directCalls) {
         List<GroupCommitter> committers() {
             return List.of(writes, writesAll, reads);
         }
     }
 
+    /**
+     * Clients replaced by {@link #updateReplicas} that still finish the commands they took; closed
+     * once idle, or after {@code raft.client.drain-ms}.
+     */
+    private final Set<Channel> retiring = ConcurrentHashMap.newKeySet();
+
+    /** Non-partition groups this node can host (a controller group), with their state machines. */
+    private final Map<RaftGroupId, java.util.function.Supplier<? extends StateMachine>> extraGroups = new ConcurrentHashMap<>();
+
+    /** Replica moves this node drives at once ({@code raft.move.max-concurrent}). */
+    private final java.util.concurrent.Semaphore moves;
+
+    /** Counts (and, if configured, limits) the snapshot bytes this node receives. */
+    private final SnapshotReceiveThrottle snapshotThrottle;
+
+    /**
+     * Per partition, held while this node adds or removes its replica of it, so that a hosting and a
+     * dropping of the same partition never interleave.
+     */
+    private final Object[] replicaLocks;
+
+    /** Per partition, the log index of the last configuration learned from the local replica (guarded by replicaLocks). */
+    private final long[] learnedConfigurationIndex;
+
+    /** Applies configurations learned from local replicas to the partition clients, off Ratis's threads. */
+    private final java.util.concurrent.ExecutorService membership;
+
     /** Partitions whose leadership this node is handing over: their leases are void meanwhile. */
     private final Set<Integer> transferring = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Per partition, transfers of its leadership this node's server is working on, whoever asked
+     * ({@link TransferLeadershipGuard}); no lease is renewed while one is. Guarded by {@code leases[p]}.
+     */
+    private final int[] transfersUnderWay;
 
     /**
      * Per partition, its replicas in placement order: the first is the preferred leader
@@ -106,8 +151,16 @@ public final class RaftNode implements AutoCloseable {
      */
     private final Map<Integer, List<RaftPeerId>> placementOrder = new ConcurrentHashMap<>();
 
-    /** Partitions with a replica on this node (a subset of those with a channel). */
+    /** Partitions with a replica on this node (a subset of those with a channel), voting or not. */
     private final Set<Integer> hosted = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Partitions whose replica here is a voter of the newest configuration it applied: FOLLOWER and
+     * STALE reads are answered here only for these. A new replica still catching up, or one being
+     * moved away (whose log stops once the change is done), would answer from far behind; reads
+     * then go to a replica elsewhere, as on a node that hosts none.
+     */
+    private final Set<Integer> voting = ConcurrentHashMap.newKeySet();
     /** Per partition: until when (nanoTime) and in which term this node may serve LEASE reads locally. */
     private final Lease[] leases;
 
@@ -131,9 +184,14 @@ public final class RaftNode implements AutoCloseable {
         }
         this.properties = ratisProperties(config);
         this.leases = new Lease[partitions];
+        this.replicaLocks = new Object[partitions];
+        this.transfersUnderWay = new int[partitions];
+        this.learnedConfigurationIndex = new long[partitions];
         for (int p = 0; p < partitions; p++) {
             leases[p] = new Lease();
+            replicaLocks[p] = new Object();
         }
+        this.moves = new java.util.concurrent.Semaphore(config.moveMaxConcurrent());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cairn-raft-batch-timer-" + nodeId);
             t.setDaemon(true);
@@ -149,6 +207,11 @@ public final class RaftNode implements AutoCloseable {
         // server's channel to shut down, and several partitions' clients can hit that at once.
         this.connectionResets = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("cairn-raft-reconnect-" + nodeId + "-", 0).factory());
+        // One short task per configuration change a local replica applies; each is ordered by its
+        // log index (learnedConfigurationIndex), so they need no single thread.
+        this.membership = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("cairn-raft-membership-" + nodeId + "-", 0).factory());
+        this.snapshotThrottle = new SnapshotReceiveThrottle(config.snapshotReceiveBytesPerSec(), timer);
     }
 
     /** The group of partition {@code p} in cluster {@code clusterId}: a name-based UUID, the same on every node. */
@@ -178,8 +241,7 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(c.segmentSizeMaxBytes(), 4L << 20)));
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(c.appenderBufferBytes()));
         RaftServerConfigKeys.Log.Appender.setBufferElementLimit(p, c.appenderBufferElements());
-        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p,
-                SizeInBytes.valueOf(Math.min(16 << 20, c.grpcMessageMaxBytes() / 2)));
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(c.snapshotChunkBytes()));
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         // Ratis's default ("1ms,10, 1s,20, 5s,1000") backs off to one attempt per 5 s after ~30
         // failures: a replica restarted after a minute down then waits 5 s per step of the log
@@ -209,6 +271,10 @@ public final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.ThreadPool.setProxySize(p, c.proxyThreads());
 
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+
+        // Replica moves (changeReplicas): Ratis's staging of new peers is the learner phase.
+        RaftServerConfigKeys.setStagingTimeout(p, ms(c.moveStagingTimeoutMs()));
+        RaftServerConfigKeys.setStagingCatchupGap(p, c.moveCatchUpGap());
         return p;
     }
 
@@ -223,21 +289,44 @@ public final class RaftNode implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("node " + nodeId + " already started");
         }
+        // Consulted for every group this server opens: added at run time, or found on disk at start.
         StateMachine.Registry registry = gid -> {
             Integer p = partitionOfGroup.get(gid);
-            if (p == null) {
-                throw new IllegalArgumentException("group " + gid + " is not a partition of cluster "
-                        + config.clusterId() + " with " + partitions + " partitions");
+            if (p != null) {
+                return new PartitionStateMachine(p, executor, config.readMaxWaiters(), replicaListener(p));
             }
-            return new PartitionStateMachine(p, executor, config.readMaxWaiters(), leader -> localLeaderChanged(p, leader));
+            java.util.function.Supplier<? extends StateMachine> extra = extraGroups.get(gid);
+            if (extra != null) {
+                return java.util.Objects.requireNonNull(extra.get(), "state machine factory of group " + gid);
+            }
+            throw new IllegalArgumentException("group " + gid + " is neither a partition of cluster "
+                    + config.clusterId() + " with " + partitions + " partitions nor a group registered with registerGroup");
         };
+        org.apache.ratis.conf.Parameters parameters = new org.apache.ratis.conf.Parameters();
+        TransferLeadershipGuard transferGuard = new TransferLeadershipGuard(this::transferObserved);
+        GrpcConfigKeys.Server.setServicesCustomizer(parameters, (builder, types) -> {
+            var b = snapshotThrottle.customize(builder, types);
+            return types.contains(org.apache.ratis.grpc.server.GrpcServices.Type.ADMIN) ? b.intercept(transferGuard) : b;
+        });
         server = RaftServer.newBuilder()
                 .setServerId(peerId)
                 .setProperties(properties)
+                .setParameters(parameters)
                 .setStateMachineRegistry(registry)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         server.start();
+        // Replicas reopened from disk are hosted here whatever the placement says (a new replica
+        // that was still catching up when this node stopped, say), until dropReplica removes them.
+        for (RaftGroupId gid : server.getGroupIds()) {
+            Integer p = partitionOfGroup.get(gid);
+            if (p != null) {
+                hosted.add(p);
+                if (votesInLocalConfiguration(p)) {
+                    voting.add(p);
+                }
+            }
+        }
         if (config.expiryIntervalMs() > 0) {
             timer.scheduleWithFixedDelay(this::expiryTick, config.expiryIntervalMs(), config.expiryIntervalMs(),
                     TimeUnit.MILLISECONDS);
@@ -328,8 +417,11 @@ public final class RaftNode implements AutoCloseable {
             if (!e.getValue().isEmpty()) {
                 placementOrder.put(p, e.getValue().stream().map(RaftPeer::getId).toList());
             }
-            if (here) {
+            if (here || existing.contains(group.getGroupId())) {
                 hosted.add(p);
+            }
+            if (here || (existing.contains(group.getGroupId()) && votesInLocalConfiguration(p))) {
+                voting.add(p);
             }
             if (here && !existing.contains(group.getGroupId())) {
                 adds.add(server().groupManagementAsync(GroupManagementRequest.newAdd(
@@ -393,7 +485,7 @@ public final class RaftNode implements AutoCloseable {
         List<RaftPeer> replicas = new ArrayList<>(group.getPeers());
         RaftPeerId remoteReadPeer = replicas.get(Math.floorMod(nodeId.hashCode() + p, replicas.size())).getId();
         return new Channel(group, client, rpc, committer(p, "writes", writeSender), committer(p, "writes-all", writeAllSender),
-                committer(p, "reads", readSender), remoteReadPeer);
+                committer(p, "reads", readSender), remoteReadPeer, new java.util.concurrent.atomic.AtomicInteger());
     }
 
     /**
@@ -491,12 +583,30 @@ public final class RaftNode implements AutoCloseable {
         synchronized (lease) {
             // Checked again under the lock: a transfer marks the partition and voids the lease
             // under it too, so a renewal that raced with the start of a transfer cannot survive it.
-            if (transferring.contains(p)) {
+            if (transferring.contains(p) || transfersUnderWay[p] > 0) {
                 return;
             }
             if (term != lease.term || until - lease.untilNanos > 0) {
                 lease.term = term;
                 lease.untilNanos = until;
+            }
+        }
+    }
+
+    /** This node's server was asked to transfer a group's leadership ({@code starting}), or answered such a request. */
+    private void transferObserved(RaftGroupId gid, boolean starting) {
+        Integer p = partitionOfGroup.get(gid);
+        if (p == null) {
+            return;
+        }
+        Lease lease = leases[p];
+        synchronized (lease) {
+            if (starting) {
+                transfersUnderWay[p]++;
+                lease.term = -1;
+                lease.untilNanos = System.nanoTime();
+            } else {
+                transfersUnderWay[p] = Math.max(0, transfersUnderWay[p] - 1);
             }
         }
     }
@@ -511,7 +621,7 @@ public final class RaftNode implements AutoCloseable {
         }
         Lease lease = leases[p];
         synchronized (lease) {
-            return info.isLeader() && info.isLeaderReady() && lease.term == info.getCurrentTerm()
+            return info.isAlive() && info.isLeader() && info.isLeaderReady() && lease.term == info.getCurrentTerm()
                     && System.nanoTime() - lease.untilNanos < 0;
         }
     }
@@ -537,7 +647,7 @@ public final class RaftNode implements AutoCloseable {
                 }
                 purging.add(p);
                 int limit = config.expiryBatch();
-                e.getValue().writes().submit(new GroupCommitter.Template() {
+                onChannel(p, c -> c.writes().submit(new GroupCommitter.Template() {
                     @Override
                     public Command build(long nowMillis, long version) {
                         return new Command.Purge(limit, nowMillis, version);
@@ -547,7 +657,7 @@ public final class RaftNode implements AutoCloseable {
                     public int estimatedBytes() {
                         return 24;
                     }
-                }).whenComplete((r, error) -> {
+                })).whenComplete((r, error) -> {
                     purging.remove(p);
                     if (r instanceof Reply.Int n) {
                         purged.addAndGet(n.value());
@@ -567,18 +677,17 @@ public final class RaftNode implements AutoCloseable {
 
     /** Proposes a write command; the future completes with its reply once applied on the leader. */
     CompletableFuture<Reply> propose(int partition, GroupCommitter.Template command) {
-        return channel(partition).writes().submit(command);
+        return onChannel(partition, c -> c.writes().submit(command));
     }
 
     /** Runs a read-only command after a ReadIndex on the partition's leader. */
     CompletableFuture<Reply> read(int partition, GroupCommitter.Template command) {
-        return channel(partition).reads().submit(command);
+        return onChannel(partition, c -> c.reads().submit(command));
     }
 
     /** Proposes a write; completes after commit on a majority ({@code MAJORITY}) or on every replica ({@code ALL}). */
     CompletableFuture<GroupCommitter.Applied> write(int partition, GroupCommitter.Template command, WriteConsistency level) {
-        Channel c = channel(partition);
-        return (level == WriteConsistency.ALL ? c.writesAll() : c.writes()).submitIndexed(command);
+        return onChannel(partition, c -> (level == WriteConsistency.ALL ? c.writesAll() : c.writes()).submitIndexed(command));
     }
 
     /**
@@ -590,16 +699,16 @@ public final class RaftNode implements AutoCloseable {
         Channel c = channel(partition);
         try {
             return switch (level) {
-                case LINEARIZABLE -> c.reads().submitIndexed(command);
+                case LINEARIZABLE -> onChannel(partition, ch -> ch.reads().submitIndexed(command));
                 case LEASE -> hasLease(partition)
                         ? CompletableFuture.completedFuture(readHere(partition, command))
-                        : c.reads().submitIndexed(command);
-                case FOLLOWER -> hosted.contains(partition)
+                        : onChannel(partition, ch -> ch.reads().submitIndexed(command));
+                case FOLLOWER -> voting.contains(partition)
                         ? stateMachine(partition).awaitApplied(minIndex)
                                 .orTimeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
                                 .thenApplyAsync(v -> readHere(partition, command), completions)
                         : readRemote(c, command, minIndex);
-                case STALE -> hosted.contains(partition)
+                case STALE -> voting.contains(partition)
                         ? CompletableFuture.completedFuture(readHere(partition, command))
                         : readRemote(c, command, 0);
             };
@@ -627,7 +736,16 @@ public final class RaftNode implements AutoCloseable {
         long version = hlc.now();
         byte[] encoded = io.cairn.raft.codec.CommandCodec.encode(
                 List.of(template.build(HybridLogicalClock.physicalOf(version), version)));
-        return c.client().async().sendStaleRead(message(encoded), minIndex, c.remoteReadPeer()).thenApply(r -> {
+        c.directCalls().incrementAndGet();
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = c.client().async().sendStaleRead(message(encoded), minIndex, c.remoteReadPeer());
+        } catch (RuntimeException e) {
+            c.directCalls().decrementAndGet();
+            throw e;
+        }
+        reply.whenComplete((r, e) -> c.directCalls().decrementAndGet());
+        return reply.thenApply(r -> {
             if (!r.isSuccess()) {
                 throw new java.util.concurrent.CompletionException(r.getException() != null ? r.getException()
                         : new IOException("stale read failed: " + r));
@@ -637,9 +755,21 @@ public final class RaftNode implements AutoCloseable {
         });
     }
 
-    /** True if a replica of {@code partition} lives on this node. */
+    /**
+     * True if a replica of {@code partition} lives on this node: a voter, a new replica still
+     * catching up ({@link #hostReplica}), or one that left the group and waits for {@link #dropReplica}.
+     */
     public boolean hosts(int partition) {
         return hosted.contains(partition);
+    }
+
+    /**
+     * True if this node's replica of {@code partition} is a voter of the newest configuration it
+     * applied: it then answers FOLLOWER and STALE reads itself (not while it catches up as a new
+     * replica, nor once it is being moved away).
+     */
+    public boolean votes(int partition) {
+        return voting.contains(partition);
     }
 
     /** The peers of the partition's group as this node knows them. */
@@ -649,7 +779,7 @@ public final class RaftNode implements AutoCloseable {
 
     /** The partition's current leader as this node's replica or client last saw it (null if unknown). */
     public String leaderOf(int partition) {
-        if (hosted.contains(partition)) {
+        if (voting.contains(partition)) {
             try {
                 RaftPeerId leader = division(partition).getInfo().getLeaderId();
                 return leader == null ? null : leader.toString();
@@ -681,8 +811,9 @@ public final class RaftNode implements AutoCloseable {
      *
      * <p>Only to a replica this leader has heard from within the minimum election timeout: while a
      * transfer is pending, Ratis refuses every write to the partition ({@code
-     * LeaderSteppingDownException}, which callers see as an error), so a transfer to a replica that
-     * is down or paused would refuse writes for the whole {@code timeout} and then fail anyway.
+     * LeaderSteppingDownException}; the partition clients retry those like a "not leader" answer,
+     * see {@link PartitionClientRpc}, so callers wait), so a transfer to a replica that is down or
+     * paused would hold writes back for the whole {@code timeout} and then fail anyway.
      */
     public int balanceLeaders(int maxTransfers, Duration timeout) {
         int moved = 0;
@@ -851,9 +982,11 @@ public final class RaftNode implements AutoCloseable {
         return (PartitionStateMachine) division(partition).getStateMachine();
     }
 
+    /** True if this node's replica of the partition is alive and leads it (a leader removed from the group closes itself). */
     public boolean isLeader(int partition) {
         try {
-            return division(partition).getInfo().isLeader();
+            org.apache.ratis.server.DivisionInfo info = division(partition).getInfo();
+            return info.isAlive() && info.isLeader();
         } catch (IOException e) {
             return false;
         }
@@ -906,6 +1039,10 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         channels.clear();
+        for (Channel c : retiring) {
+            closeChannel(c);
+        }
+        retiring.clear();
         if (server != null) {
             try {
                 server.close();
@@ -916,6 +1053,942 @@ public final class RaftNode implements AutoCloseable {
         timer.shutdownNow();
         completions.shutdown();
         connectionResets.shutdown(); // resets under way finish on their own (each bounded by gRPC's 5 s)
+        membership.shutdown();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Replica movement. A move of partition p from node A to node B, driven by a controller:
+    //   1. B.hostReplica(p, currentReplicas)         B starts an empty, non-voting replica
+    //   2. X.changeReplicas(p, newReplicas)          (any node X) B catches up, then the configuration changes
+    //   3. A.dropReplica(p)                          A, no longer a voter, deletes its copy
+    //   (4. every node's client learns the new replicas: automatically where a local replica applies
+    //       the change, through updateReplicas elsewhere)
+    // Each step is idempotent and safe to retry after any failure; the only copy is never dropped
+    // while it still counts (dropReplica checks the committed configuration first).
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * What a partition's leader reports about its group: the configuration it uses (voters, and the
+     * previous voters while a change is half done), its term, and log positions. {@code
+     * commitIndexes} holds the commit index the leader knows for each server it replicates to,
+     * including a new replica still catching up (its progress).
+     */
+    public record GroupState(int partition, RaftPeerId leader, long term, List<RaftPeer> voters, List<RaftPeer> oldVoters,
+                             long commitIndex, long lastIndex, Map<RaftPeerId, Long> commitIndexes) {
+        /** False while a configuration change is half done (joint consensus: both sets vote). */
+        public boolean stable() {
+            return oldVoters.isEmpty();
+        }
+
+        public Set<RaftPeerId> voterIds() {
+            Set<RaftPeerId> ids = new java.util.LinkedHashSet<>();
+            voters.forEach(v -> ids.add(v.getId()));
+            return ids;
+        }
+
+        public boolean isVoter(RaftPeerId id) {
+            return voters.stream().anyMatch(v -> v.getId().equals(id)) || oldVoters.stream().anyMatch(v -> v.getId().equals(id));
+        }
+    }
+
+    /** Pause between two looks at a group while waiting for it (a leader, the end of a configuration change). */
+    static final long MEMBERSHIP_POLL_MS = 100;
+    /** How often a move under way logs the new replicas' progress. */
+    static final long MOVE_PROGRESS_LOG_MS = 5_000;
+
+    /**
+     * Starts a replica of partition {@code p} on this node (the destination of a move), so that the
+     * partition's leader can catch it up once {@link #changeReplicas} names it. Blocking, bounded by
+     * {@code timeout}. Idempotent: a replica already here (added before, or reopened from disk after
+     * a restart) is kept as it is, with whatever it already received.
+     *
+     * <p>The replica starts with the group's current replicas as its configuration, which does not
+     * name this node, so Ratis starts it "initializing": it runs no election timer and never
+     * campaigns; it only takes what a leader sends (a snapshot, then the log) and starts behaving
+     * as a follower the first time a leader treats it as one, after the configuration change that
+     * makes it a voter. Until then it answers no local reads ({@link #votes}): this node's
+     * FOLLOWER and STALE reads of the partition keep going to a replica elsewhere.
+     *
+     * @param currentReplicas the partition's replicas now (this node, if listed, is left out)
+     * @throws IllegalStateException if a stopped replica of {@code p} (one that left the group and
+     *                               stopped itself) is still here: drop it first
+     */
+    public void hostReplica(int p, List<RaftPeer> currentReplicas, Duration timeout) throws IOException {
+        checkPartition(p);
+        List<RaftPeer> others = currentReplicas.stream().filter(r -> !r.getId().equals(peerId)).toList();
+        checkPeers(others, "current replicas of partition " + p);
+        RaftGroupId gid = groupId(config.clusterId(), p);
+        synchronized (replicaLocks[p]) {
+            if (hasGroup(gid)) {
+                if (!division(p).getInfo().isAlive()) {
+                    throw new IllegalStateException("partition " + p + " has a stopped replica on node " + nodeId
+                            + " (it left the group): drop it with dropReplica before hosting the partition again");
+                }
+                LOG.info("partition {}: node {} already hosts a replica", p, nodeId);
+            } else {
+                RaftClientReply reply = await(server().groupManagementAsync(GroupManagementRequest.newAdd(adminClientId, peerId,
+                        callIds.incrementAndGet(), RaftGroup.valueOf(gid, others))), timeout, "adding partition " + p);
+                if (!reply.isSuccess()) {
+                    throw new IOException("adding a replica of partition " + p + " on " + nodeId + " failed: "
+                            + reply.getException());
+                }
+                LOG.info("partition {}: node {} hosts a new replica, not yet a voter (replicas {})", p, nodeId, ids(others));
+                voting.remove(p);
+            }
+            hosted.add(p);
+        }
+        if (!channels.containsKey(p)) {
+            updateReplicas(p, others);
+        }
+    }
+
+    /**
+     * Changes the voters of partition {@code p} to {@code newReplicas} and returns the group's state
+     * once the change is committed. Callable on any node (it talks to the partition's leader).
+     * Blocking, bounded by {@code timeout}. Idempotent: if the group already has exactly these
+     * voters it returns at once, so a retried move is safe.
+     *
+     * <p>How: one Ratis configuration change (setConfiguration, compare-and-set against the
+     * voters the leader reports), which Ratis carries out in two steps. First its <b>staging</b>
+     * phase, which is the learner phase of the move: the leader replicates to each new replica
+     * (a snapshot if it has one, then the log) while the new replica neither votes nor counts for
+     * commits, and waits until it is within {@code raft.move.catch-up-gap} entries of the commit
+     * index. Then joint consensus: the configuration (old, new) is committed by majorities of both
+     * sets, then (new). Writes and reads are served throughout; a leader that is not in the new
+     * configuration steps down once (new) is committed, and its pending requests are answered
+     * "not leader" (Ratis's clients retry them on the new leader).
+     *
+     * <p>Why staging rather than a Ratis listener (a non-voting member of the configuration): a
+     * listener needs two configuration changes (add it, then promote it and remove the old
+     * replica), a failed move leaves it in the committed configuration until someone removes it,
+     * and Ratis 3.3's listener role changes are recent code. Staging keeps the configuration
+     * untouched until the new replica has caught up, and abandons the attempt by itself if the new
+     * replica stops answering for {@code raft.move.staging-timeout-ms}: a dead destination never
+     * becomes a voter. What staging does not give, a catch-up surviving a leader change, is
+     * recovered by retrying: the new replica keeps what it received, and the retry only sends
+     * what is missing. This method retries failed attempts itself until {@code timeout}.
+     *
+     * <p>What is allowed: any new set of voters that keeps more of the current voters than it adds
+     * (Ratis refuses the rest since RATIS-1912: new voters that outnumber the old could elect a
+     * leader among themselves; so a 3-replica partition moves one replica at a time). Removing
+     * voters only (down to one) is allowed; joint consensus keeps both majorities in charge while
+     * it happens. Every added replica must be hosted ({@link #hostReplica}) first.
+     *
+     * <p>On a timeout the configuration is what the leader then reports: a dead or unreachable
+     * new replica is never made a voter; a slow one may still complete the change after this
+     * method gave up (the leader's attempt ends within {@code raft.move.staging-timeout-ms} of
+     * the new replica's last answer), so the caller learns the outcome by calling again (or
+     * {@link #groupState}).
+     *
+     * @throws IllegalArgumentException the new voters are not a valid change of the current ones
+     * @throws IllegalStateException    {@code raft.move.max-concurrent} moves are already under way on
+     *                                  this node, or an added replica is not hosted yet
+     * @throws IOException              the change did not complete within {@code timeout} (the message
+     *                                  says how far the new replicas got), or the group had no leader
+     */
+    public GroupState changeReplicas(int p, List<RaftPeer> newReplicas, Duration timeout) throws IOException {
+        checkPartition(p);
+        checkPeers(newReplicas, "new replicas of partition " + p);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Set<RaftPeerId> target = new java.util.LinkedHashSet<>(ids(newReplicas));
+        try (GroupAdmin admin = new GroupAdmin(p, knownPeers(p, newReplicas))) {
+            GroupState state = admin.leaderState(deadline);
+            if (state.stable() && state.voterIds().equals(target) && state.commitIndex() >= state.lastIndex()) {
+                updateReplicas(p, state.voters()); // done already (a retried move)
+                return state;
+            }
+            if (!moves.tryAcquire()) {
+                throw new IllegalStateException("ERR " + config.moveMaxConcurrent() + " replica moves already under way on node "
+                        + nodeId + " (" + RaftConfig.MOVE_MAX_CONCURRENT + "); try again later");
+            }
+            try {
+                return move(admin, state, newReplicas, target, deadline, timeout);
+            } finally {
+                moves.release();
+            }
+        }
+    }
+
+    private GroupState move(GroupAdmin admin, GroupState state, List<RaftPeer> newReplicas,
+                            Set<RaftPeerId> target, long deadline, Duration timeout) throws IOException {
+        int p = state.partition();
+        boolean checkedHosts = false;
+        String lastFailure = "none";
+        long confirmIndex = -1; // the leader's last index when it first reported the target configuration
+        int attempts = 0;
+        int transfers = 0;
+        while (true) {
+            if (state.stable() && state.voterIds().equals(target)) {
+                // Done once the entry of the new configuration is committed: (new) was appended at
+                // or before the leader's last index when it first showed it.
+                confirmIndex = confirmIndex < 0 ? state.lastIndex() : confirmIndex;
+                if (state.commitIndex() >= confirmIndex) {
+                    LOG.info("partition {}: replicas are now {} (leader {}, term {}, {} attempt(s))", p, ids(state.voters()),
+                            state.leader(), state.term(), attempts);
+                    updateReplicas(p, state.voters());
+                    return state;
+                }
+            } else if (state.stable()) {
+                confirmIndex = -1;
+                checkChange(p, state, target);
+                if (!checkedHosts) {
+                    GroupState current = state;
+                    admin.checkHosted(newReplicas.stream().filter(r -> !current.isVoter(r.getId())).toList(), deadline);
+                    checkedHosts = true;
+                }
+                if (!target.contains(state.leader())) {
+                    // The leader leaves: hand its leadership to a replica that stays first. Left to
+                    // Ratis, a leader that commits a configuration without itself closes its replica
+                    // on its own event thread while holding the replica's lock, and Ratis 3.3's close
+                    // then waits for the replica's client executor, whose in-flight writes wait for
+                    // that lock: with writes under way the replica never finishes closing (and its
+                    // group cannot be removed). A transfer also spares the group an election timeout
+                    // without leader. Writes meanwhile wait (PartitionClientRpc retries them).
+                    // The first voter that stays, in the new replicas' order (the placement's preferred
+                    // leader); the next one after each failed try.
+                    List<RaftPeerId> heirs = newReplicas.stream().map(RaftPeer::getId).filter(state.voterIds()::contains).toList();
+                    RaftPeerId heir = heirs.get(transfers++ % heirs.size());
+                    LOG.info("partition {}: leader {} leaves the group; handing leadership to {} first", p, state.leader(), heir);
+                    String failure = admin.transferLeadership(state.leader(), heir, deadline);
+                    if (failure != null) {
+                        lastFailure = failure;
+                        LOG.info("partition {}: {}", p, failure);
+                    }
+                } else {
+                    attempts++;
+                    LOG.info("partition {}: changing replicas {} -> {} (attempt {}, leader {})", p, ids(state.voters()), target,
+                            attempts, state.leader());
+                    SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+                            .setServersInNewConf(newReplicas)
+                            .setServersInCurrentConf(state.voters())
+                            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                            .build();
+                    CompletableFuture<RaftClientReply> attempt = admin.setConfiguration(state.leader(), args, deadline);
+                    // While the leader stages the new replicas, watch their progress.
+                    while (!waitFor(attempt, Math.min(MOVE_PROGRESS_LOG_MS, remainingMillis(deadline)))
+                            && System.nanoTime() - deadline < 0) {
+                        try {
+                            LOG.info("partition {}: move to {} under way: {}", p, target,
+                                    progress(admin.leaderState(soon(deadline, 2_000)), target));
+                        } catch (IOException e) {
+                            LOG.info("partition {}: move to {} under way, leader not reachable: {}", p, target, e.toString());
+                        }
+                    }
+                    String outcome = outcome(attempt);
+                    if (outcome != null) {
+                        lastFailure = outcome;
+                        LOG.info("partition {}: configuration change attempt {} ended: {}", p, attempts, outcome);
+                    }
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                String where;
+                try {
+                    where = progress(admin.leaderState(System.nanoTime() + TimeUnit.SECONDS.toNanos(2)), target);
+                } catch (IOException e) {
+                    where = "leader not reachable: " + e.getMessage();
+                }
+                throw new IOException("ERR moving partition " + p + " to replicas " + target + " did not complete within "
+                        + timeout.toMillis() + " ms (" + attempts + " attempt(s); last failure: " + lastFailure + "): " + where);
+            }
+            sleep(MEMBERSHIP_POLL_MS);
+            state = admin.leaderState(deadline);
+        }
+    }
+
+    /** Waits up to {@code millis} for {@code f} to complete (normally or not); true if it did. */
+    private static boolean waitFor(CompletableFuture<?> f, long millis) throws IOException {
+        try {
+            f.get(Math.max(1, millis), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+        return true;
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    }
+
+    /** A deadline {@code millis} from now, but no later than {@code deadlineNanos}. */
+    private static long soon(long deadlineNanos, long millis) {
+        long soon = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        return soon - deadlineNanos < 0 ? soon : deadlineNanos;
+    }
+
+    /** Null if the attempt succeeded (or is still running), else what went wrong, for the log and the final error. */
+    private static String outcome(CompletableFuture<RaftClientReply> attempt) {
+        if (!attempt.isDone()) {
+            return "still under way at the deadline";
+        }
+        Throwable error;
+        try {
+            RaftClientReply reply = attempt.join();
+            if (reply.isSuccess()) {
+                return null;
+            }
+            error = reply.getException();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            error = e.getCause() != null ? e.getCause() : e;
+        }
+        if (error instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException) {
+            return "a new replica stopped answering while catching up (" + RaftConfig.MOVE_STAGING_TIMEOUT_MS + "): "
+                    + error.getMessage();
+        }
+        return error == null ? "unknown" : error.getClass().getSimpleName() + ": " + error.getMessage();
+    }
+
+    /** The new replicas' progress as the leader sees it. */
+    private static String progress(GroupState s, Set<RaftPeerId> target) {
+        StringBuilder b = new StringBuilder("leader ").append(s.leader()).append(" commit index ").append(s.commitIndex())
+                .append(", voters ").append(ids(s.voters()));
+        if (!s.stable()) {
+            b.append(" (joint with ").append(ids(s.oldVoters())).append(')');
+        }
+        for (RaftPeerId id : target) {
+            if (!s.isVoter(id)) {
+                Long at = s.commitIndexes().get(id);
+                b.append(", new replica ").append(id).append(at == null ? " not reached yet" : " at index " + at);
+            }
+        }
+        return b.toString();
+    }
+
+    /** Refuses changes Ratis would refuse (or that could not be made safely); see {@link #changeReplicas}. */
+    static void checkChange(int p, GroupState current, Set<RaftPeerId> target) {
+        Set<RaftPeerId> now = current.voterIds();
+        long added = target.stream().filter(id -> !now.contains(id)).count();
+        long kept = target.size() - added;
+        boolean oneToTwo = now.size() == 1 && target.size() == 2 && added == 1;
+        if (added > 0 && added >= kept && !oneToTwo) {
+            throw new IllegalArgumentException("ERR partition " + p + ": changing voters " + now + " to " + target + " adds " + added
+                    + " and keeps " + kept + "; new voters must be fewer than the ones kept (move one replica at a time)");
+        }
+    }
+
+    /**
+     * Deletes this node's replica of partition {@code p} (its Raft log, snapshots and the
+     * partition's range of the storage engine), after confirming with the partition's leader that
+     * this node is no longer a voter. Keeps the partition's client, pointed at the current replicas,
+     * so this node still serves the partition's keys by forwarding. Blocking, bounded by {@code
+     * timeout}. Returns false if there was no replica here.
+     *
+     * <p>The guard protects the only copy: the leader must be in a term at least as recent as this
+     * replica's, use a stable configuration (no change half done), and not count this node among
+     * its voters. A stable configuration at the leader is committed or certain to be: Ratis
+     * appends (new) only after (old, new) is committed, and a later leader finishes the change.
+     * This replica's own view is not enough: a replica removed as a follower never receives the
+     * final configuration.
+     *
+     * @throws IllegalStateException this node is still a voter (or the group's state is uncertain):
+     *                               nothing was deleted
+     * @throws IOException           no leader answered within {@code timeout}; nothing was deleted
+     */
+    public boolean dropReplica(int p, Duration timeout) throws IOException {
+        checkPartition(p);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        RaftGroupId gid = groupId(config.clusterId(), p);
+        GroupState leader;
+        CompletableFuture<RaftClientReply> removal;
+        synchronized (replicaLocks[p]) {
+            if (!hasGroup(gid)) {
+                hosted.remove(p);
+                return false;
+            }
+            RaftServer.Division d = division(p);
+            long localTerm = d.getInfo().getCurrentTerm();
+            List<RaftPeer> candidates = new ArrayList<>(d.getRaftConf().getAllPeers());
+            candidates.addAll(d.getRaftConf().getPreviousPeers());
+            try (GroupAdmin admin = new GroupAdmin(p, knownPeers(p, candidates))) {
+                leader = admin.leaderState(deadline);
+            }
+            if (leader.term() < localTerm) {
+                throw new IllegalStateException("ERR partition " + p + ": leader " + leader.leader() + " is in term " + leader.term()
+                        + ", behind this replica's term " + localTerm + "; not dropping a replica on an outdated view");
+            }
+            if (!leader.stable()) {
+                throw new IllegalStateException("ERR partition " + p + ": a configuration change is under way (voters "
+                        + ids(leader.voters()) + ", previously " + ids(leader.oldVoters()) + "); drop the replica after it ends");
+            }
+            if (leader.isVoter(peerId)) {
+                throw new IllegalStateException("ERR node " + nodeId + " is still a voter of partition " + p + " (replicas "
+                        + ids(leader.voters()) + "); move it out with changeReplicas before dropping its replica");
+            }
+            // Ratis removes the group on the calling thread and waits there for the replica to finish
+            // closing: on a thread of its own, so that this call stays bounded by its timeout. The
+            // task clears the engine's range under this lock, so only once this method has let go.
+            removal = CompletableFuture.supplyAsync(() -> {
+                RaftClientReply r = server().groupManagementAsync(GroupManagementRequest.newRemove(adminClientId, peerId,
+                        callIds.incrementAndGet(), gid, true, false)).join();
+                if (r.isSuccess()) {
+                    clearRemovedPartition(p);
+                }
+                return r;
+            }, connectionResets);
+        }
+        RaftClientReply reply;
+        try {
+            reply = await(removal, remaining(deadline), "removing partition " + p);
+        } catch (IOException e) {
+            throw new IOException("ERR the replica of partition " + p + " on " + nodeId + " left the group but Ratis has not"
+                    + " finished closing it; its data is deleted once it has (or after a restart, by calling dropReplica again): "
+                    + e.getMessage(), e);
+        }
+        if (!reply.isSuccess()) {
+            throw new IOException("removing the replica of partition " + p + " on " + nodeId + " failed: " + reply.getException());
+        }
+        LOG.info("partition {}: node {} dropped its replica (replicas are {})", p, nodeId, ids(leader.voters()));
+        updateReplicas(p, leader.voters());
+        return true;
+    }
+
+    /**
+     * Clears the partition's range of the shared storage engine once its group is gone from this
+     * node (Ratis deleted the group's log and snapshots), unless a new replica of the partition was
+     * hosted here meanwhile (its state machine owns the range then).
+     */
+    private void clearRemovedPartition(int p) {
+        synchronized (replicaLocks[p]) {
+            if (hasGroup(groupId(config.clusterId(), p))) {
+                LOG.info("partition {}: a new replica is hosted on {}; its data stays", p, nodeId);
+                return;
+            }
+            executor.engine().dropPartition(p);
+            executor.restoreRemovalVersion(p, 0);
+            hosted.remove(p);
+            voting.remove(p);
+            learnedConfigurationIndex[p] = 0;
+            synchronized (leases[p]) {
+                leases[p].term = -1;
+            }
+        }
+    }
+
+    /** The partition's group as its leader reports it now (see {@link GroupState}). Blocking, bounded by {@code timeout}. */
+    public GroupState groupState(int p, Duration timeout) throws IOException {
+        checkPartition(p);
+        try (GroupAdmin admin = new GroupAdmin(p, knownPeers(p, List.of()))) {
+            return admin.leaderState(System.nanoTime() + timeout.toNanos());
+        }
+    }
+
+    /**
+     * Points this node's client of partition {@code p} at {@code peers} (and makes their order the
+     * placement order, whose first is the preferred leader): a new client replaces the old one,
+     * which finishes the commands it already took (at most {@code raft.client.drain-ms}) before it
+     * closes; new commands go to the new client at once. Nothing in flight fails. A no-op if the
+     * client already knows exactly these peers.
+     *
+     * <p>Called by this node whenever a local replica of {@code p} applies a configuration change,
+     * by {@link #dropReplica} and {@link #changeReplicas}; other nodes need the controller to call
+     * it (or learn the new peers from a "not leader" answer, which Ratis's client does by itself).
+     */
+    public void updateReplicas(int p, List<RaftPeer> peers) {
+        checkPartition(p);
+        checkPeers(peers, "replicas of partition " + p);
+        Channel old;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            placementOrder.put(p, ids(peers));
+            old = channels.get(p);
+            if (old != null && samePeers(old.group().getPeers(), peers)) {
+                return;
+            }
+            channels.put(p, openChannel(p, RaftGroup.valueOf(groupId(config.clusterId(), p), peers)));
+            if (old != null) {
+                retiring.add(old);
+            }
+        }
+        LOG.info("partition {}: node {} now reaches the replicas {}", p, nodeId, ids(peers));
+        if (old != null) {
+            retire(old, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.clientDrainMs()));
+        }
+    }
+
+    /** Closes a replaced client once its committers and direct calls are done, or at the deadline; never blocks. */
+    private void retire(Channel old, long deadlineNanos) {
+        boolean idle = true;
+        for (GroupCommitter committer : old.committers()) {
+            idle &= committer.retire().isDone();
+        }
+        idle &= old.directCalls().get() == 0;
+        if (idle || closed || System.nanoTime() - deadlineNanos > 0) {
+            if (!idle) {
+                LOG.warn("partition of {}: the replaced client on {} still has requests after {} ({} ms); closing it",
+                        old.group().getGroupId(), nodeId, RaftConfig.CLIENT_DRAIN_MS, config.clientDrainMs());
+            }
+            if (retiring.remove(old)) {
+                try {
+                    connectionResets.execute(() -> closeChannel(old)); // closing a gRPC channel may wait seconds
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    closeChannel(old);
+                }
+            }
+            return;
+        }
+        try {
+            timer.schedule(() -> retire(old, deadlineNanos), MEMBERSHIP_POLL_MS / 2, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: close() closes every retiring client
+        }
+    }
+
+    private void closeChannel(Channel c) {
+        c.committers().forEach(GroupCommitter::close);
+        try {
+            c.client().close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("closing a client of {} on {}: {}", c.group().getGroupId(), nodeId, e.toString());
+        }
+    }
+
+    /**
+     * Submits to the partition's current client; a command refused because that client was just
+     * replaced ({@link GroupCommitter.Retired}: it was not taken) goes to the new one.
+     */
+    private <T> CompletableFuture<T> onChannel(int partition, java.util.function.Function<Channel, CompletableFuture<T>> submit) {
+        for (int attempt = 1; ; attempt++) {
+            CompletableFuture<T> f = submit.apply(channel(partition));
+            if (attempt >= 4 || !f.isCompletedExceptionally() || !(failureOf(f) instanceof GroupCommitter.Retired)) {
+                return f;
+            }
+        }
+    }
+
+    private static Throwable failureOf(CompletableFuture<?> f) {
+        try {
+            f.getNow(null);
+            return null;
+        } catch (java.util.concurrent.CompletionException e) {
+            return e.getCause();
+        } catch (java.util.concurrent.CancellationException e) {
+            return e;
+        }
+    }
+
+    /** What a local replica of {@code p} tells this node. */
+    private PartitionStateMachine.Listener replicaListener(int p) {
+        return new PartitionStateMachine.Listener() {
+            @Override
+            public void leaderChanged(RaftPeerId leader) {
+                localLeaderChanged(p, leader);
+            }
+
+            @Override
+            public void configurationChanged(long index, List<RaftPeer> peers, List<RaftPeer> oldPeers) {
+                if (closed) {
+                    return;
+                }
+                // While a change is half done both sets vote and either may hold the leader: reach them all.
+                Map<RaftPeerId, RaftPeer> view = new java.util.LinkedHashMap<>();
+                peers.forEach(peer -> view.put(peer.getId(), peer));
+                oldPeers.forEach(peer -> view.putIfAbsent(peer.getId(), peer));
+                boolean votes = peers.stream().anyMatch(peer -> peer.getId().equals(peerId));
+                try {
+                    membership.execute(() -> learnConfiguration(p, index, votes, List.copyOf(view.values())));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+            }
+
+            /**
+             * The replica stopped (a replica removed from the group stops itself once the leader
+             * tells it so): it answers no more reads, but its data stays here, and {@link #hosts}
+             * says so, until {@link #dropReplica} deletes it.
+             */
+            @Override
+            public void closed() {
+                if (!closed && !divisionAlive(p)) {
+                    voting.remove(p);
+                }
+            }
+        };
+    }
+
+    /**
+     * A configuration the local replica of {@code p} applied at {@code index}: the client reaches
+     * its {@code peers} (old and new voters while a change is half done), and the replica answers
+     * local reads only if it {@code votes} in the new configuration.
+     */
+    private void learnConfiguration(int p, long index, boolean votes, List<RaftPeer> peers) {
+        synchronized (replicaLocks[p]) {
+            if (index <= learnedConfigurationIndex[p] || peers.isEmpty()) {
+                return; // an older configuration, applied late (tasks run in parallel)
+            }
+            learnedConfigurationIndex[p] = index;
+            if (votes && divisionAlive(p)) {
+                voting.add(p);
+            } else {
+                voting.remove(p);
+            }
+        }
+        try {
+            updateReplicas(p, peers);
+        } catch (RuntimeException e) {
+            LOG.warn("partition {}: could not apply the configuration at index {} to the client on {}: {}", p, index, nodeId,
+                    e.toString());
+        }
+    }
+
+    /** True if this node's replica of {@code p} finds itself among the voters of its own newest configuration. */
+    private boolean votesInLocalConfiguration(int p) {
+        try {
+            return division(p).getRaftConf().getCurrentPeers().stream().anyMatch(peer -> peer.getId().equals(peerId));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private boolean divisionAlive(int p) {
+        try {
+            return division(p).getInfo().isAlive();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private boolean hasGroup(RaftGroupId gid) {
+        for (RaftGroupId g : server().getGroupIds()) {
+            if (g.equals(gid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Every peer this node knows for the partition: its client's, its replica's configuration, and {@code more}. */
+    private List<RaftPeer> knownPeers(int p, List<RaftPeer> more) {
+        Map<RaftPeerId, RaftPeer> known = new java.util.LinkedHashMap<>();
+        more.forEach(peer -> known.put(peer.getId(), peer));
+        Channel c = channels.get(p);
+        if (c != null) {
+            c.group().getPeers().forEach(peer -> known.putIfAbsent(peer.getId(), peer));
+        }
+        if (server != null && hasGroup(groupId(config.clusterId(), p))) {
+            try {
+                RaftServer.Division d = division(p);
+                d.getRaftConf().getAllPeers().forEach(peer -> known.putIfAbsent(peer.getId(), peer));
+                d.getRaftConf().getPreviousPeers().forEach(peer -> known.putIfAbsent(peer.getId(), peer));
+                known.putIfAbsent(peerId, peer());
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("partition {}: no local configuration: {}", p, e.toString());
+            }
+        }
+        if (known.isEmpty()) {
+            throw new IllegalStateException("partition " + p + " has no known replica on node " + nodeId);
+        }
+        return List.copyOf(known.values());
+    }
+
+    private void checkPartition(int p) {
+        if (p < 0 || p >= partitions) {
+            throw new IllegalArgumentException("partition " + p + " out of range 0.." + (partitions - 1));
+        }
+        if (closed) {
+            throw new IllegalStateException("raft node " + nodeId + " is closed");
+        }
+    }
+
+    private static void checkPeers(List<RaftPeer> peers, String what) {
+        if (peers == null || peers.isEmpty()) {
+            throw new IllegalArgumentException("ERR " + what + ": at least one replica is needed");
+        }
+        Set<RaftPeerId> seen = new HashSet<>();
+        for (RaftPeer peer : peers) {
+            if (peer.getAddress() == null || peer.getAddress().isBlank()) {
+                throw new IllegalArgumentException("ERR " + what + ": " + peer.getId() + " has no address");
+            }
+            if (!seen.add(peer.getId())) {
+                throw new IllegalArgumentException("ERR " + what + ": " + peer.getId() + " is listed twice");
+            }
+        }
+    }
+
+    private static boolean samePeers(Collection<RaftPeer> a, Collection<RaftPeer> b) {
+        Map<RaftPeerId, String> x = new HashMap<>();
+        a.forEach(peer -> x.put(peer.getId(), peer.getAddress()));
+        Map<RaftPeerId, String> y = new HashMap<>();
+        b.forEach(peer -> y.put(peer.getId(), peer.getAddress()));
+        return x.equals(y);
+    }
+
+    private static List<RaftPeerId> ids(Collection<RaftPeer> peers) {
+        return peers.stream().map(RaftPeer::getId).toList();
+    }
+
+    private static Duration remaining(long deadlineNanos) {
+        return Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
+    }
+
+    private static <T> T await(CompletableFuture<T> future, Duration timeout, String what) throws IOException {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while " + what);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(what + " failed: " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException(what + " did not finish within " + timeout.toMillis() + " ms", e);
+        }
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+    }
+
+    /**
+     * Talks to the servers of one partition's group as an administrator: asks them about the group
+     * (to find the leader and what it reports) and asks the leader to change the configuration.
+     * Every request is one attempt (no retry policy): the callers loop themselves, bounded by their
+     * deadline. Servers named in an answer (the leader, the peers of a configuration) join the
+     * servers it asks.
+     */
+    private final class GroupAdmin implements AutoCloseable {
+        private final int partition;
+        private final RaftGroupId gid;
+        private final Map<RaftPeerId, RaftPeer> known = new java.util.LinkedHashMap<>();
+        private final RaftClient client;
+        private RaftPeerId leaderHint;
+
+        GroupAdmin(int partition, List<RaftPeer> peers) {
+            this.partition = partition;
+            this.gid = groupId(config.clusterId(), partition);
+            peers.forEach(peer -> known.put(peer.getId(), peer));
+            this.client = RaftClient.newBuilder()
+                    .setProperties(properties)
+                    .setRaftGroup(RaftGroup.valueOf(gid, peers))
+                    .setClientId(ClientId.randomId())
+                    .setRetryPolicy(RetryPolicies.noRetry())
+                    .build();
+        }
+
+        private void learn(RaftPeer peer) {
+            if (peer.getAddress() != null && !peer.getAddress().isBlank() && known.putIfAbsent(peer.getId(), peer) == null) {
+                client.getClientRpc().addRaftPeers(List.of(peer));
+            }
+        }
+
+        private org.apache.ratis.protocol.GroupInfoReply info(RaftPeerId server) throws IOException {
+            RaftClientReply reply;
+            try {
+                reply = client.getClientRpc().sendRequest(
+                        new org.apache.ratis.protocol.GroupInfoRequest(client.getId(), server, gid, callIds.incrementAndGet()));
+            } catch (RuntimeException e) {
+                // Ratis's gRPC client hands group-info failures back raw; the server's exception rides in the status.
+                throw org.apache.ratis.grpc.GrpcUtil.unwrapIOException(e);
+            }
+            if (reply instanceof org.apache.ratis.protocol.GroupInfoReply info) {
+                return info;
+            }
+            throw new IOException("group info from " + server + " failed: " + reply.getException());
+        }
+
+        /** Asks the servers in turn (the last leader heard of first) until one answers as leader; bounded by {@code deadline}. */
+        GroupState leaderState(long deadline) throws IOException {
+            Throwable last = null;
+            while (true) {
+                List<RaftPeerId> order = new ArrayList<>(known.keySet());
+                if (leaderHint != null && order.remove(leaderHint)) {
+                    order.add(0, leaderHint);
+                }
+                for (RaftPeerId server : order) {
+                    org.apache.ratis.protocol.GroupInfoReply info;
+                    try {
+                        info = info(server);
+                    } catch (IOException | RuntimeException e) {
+                        last = e;
+                        continue;
+                    }
+                    info.getConf().ifPresent(conf -> {
+                        ProtoUtils.toRaftPeers(conf.getPeersList()).forEach(this::learn);
+                        ProtoUtils.toRaftPeers(conf.getOldPeersList()).forEach(this::learn);
+                    });
+                    org.apache.ratis.proto.RaftProtos.RoleInfoProto role = info.getRoleInfoProto();
+                    if (role.getRole() == org.apache.ratis.proto.RaftProtos.RaftPeerRole.LEADER && info.getConf().isPresent()) {
+                        leaderHint = server;
+                        return state(server, info);
+                    }
+                    if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()
+                            && !role.getFollowerInfo().getLeaderInfo().getId().getId().isEmpty()) {
+                        RaftPeer leader = ProtoUtils.toRaftPeer(role.getFollowerInfo().getLeaderInfo().getId());
+                        learn(leader);
+                        if (known.containsKey(leader.getId()) && !leader.getId().equals(server)) {
+                            leaderHint = leader.getId();
+                        }
+                    }
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IOException("ERR no leader of partition " + partition + " answered in time (asked "
+                            + known.keySet() + "; last error: " + last + ")");
+                }
+                sleep(MEMBERSHIP_POLL_MS);
+            }
+        }
+
+        private GroupState state(RaftPeerId leader, org.apache.ratis.protocol.GroupInfoReply info) {
+            org.apache.ratis.proto.RaftProtos.RaftConfigurationProto conf = info.getConf().orElseThrow();
+            Map<RaftPeerId, Long> commits = new HashMap<>();
+            for (org.apache.ratis.proto.RaftProtos.CommitInfoProto ci : info.getCommitInfos()) {
+                commits.put(RaftPeerId.valueOf(ci.getServer().getId()), ci.getCommitIndex());
+            }
+            org.apache.ratis.proto.RaftProtos.LogInfoProto log = info.getLogInfoProto();
+            long commit = log.hasCommitted() ? log.getCommitted().getIndex() : commits.getOrDefault(leader, 0L);
+            long last = log.hasLastEntry() ? log.getLastEntry().getIndex() : commit;
+            return new GroupState(partition, leader, info.getRoleInfoProto().getLeaderInfo().getTerm(),
+                    ProtoUtils.toRaftPeers(conf.getPeersList()), ProtoUtils.toRaftPeers(conf.getOldPeersList()),
+                    commit, Math.max(commit, last), Map.copyOf(commits));
+        }
+
+        /** Fails unless every one of {@code added} runs a replica of the partition (so the leader can catch it up). */
+        void checkHosted(List<RaftPeer> added, long deadline) throws IOException {
+            for (RaftPeer peer : added) {
+                learn(peer);
+                while (true) {
+                    try {
+                        info(peer.getId());
+                        break;
+                    } catch (org.apache.ratis.protocol.exceptions.GroupMismatchException e) {
+                        throw new IllegalStateException("ERR node " + peer.getId() + " has no replica of partition " + partition
+                                + ": call hostReplica on it before changeReplicas");
+                    } catch (IOException | RuntimeException e) {
+                        if (System.nanoTime() - deadline > 0) {
+                            throw new IOException("ERR new replica " + peer.getId() + " of partition " + partition
+                                    + " is not reachable: " + e, e);
+                        }
+                        sleep(MEMBERSHIP_POLL_MS);
+                    }
+                }
+            }
+        }
+
+        /** Asks {@code leader} to hand its leadership to {@code to}; null if it did, else what went wrong. */
+        String transferLeadership(RaftPeerId leader, RaftPeerId to, long deadline) {
+            long timeoutMs = Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()),
+                    3L * config.electionTimeoutMaxMs()));
+            try {
+                RaftClientReply reply = client.getClientRpc().sendRequest(new org.apache.ratis.protocol.TransferLeadershipRequest(
+                        client.getId(), leader, gid, callIds.incrementAndGet(), to, timeoutMs));
+                return reply.isSuccess() ? null : "handing leadership from " + leader + " to " + to + " failed: " + reply.getException();
+            } catch (IOException | RuntimeException e) {
+                return "handing leadership from " + leader + " to " + to + " failed: " + e;
+            }
+        }
+
+        /**
+         * Sends one configuration change to {@code leader}, on its own thread and connection, whose
+         * deadline is {@code deadline}: the leader answers once the change is committed, or fails
+         * it (new replica not answering, leadership lost, another change under way).
+         */
+        CompletableFuture<RaftClientReply> setConfiguration(RaftPeerId leader, SetConfigurationRequest.Arguments args,
+                                                            long deadline) {
+            RaftProperties props = new RaftProperties(properties);
+            RaftClientConfigKeys.Rpc.setRequestTimeout(props, ms(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+            Map<RaftPeerId, RaftPeer> peers = new java.util.LinkedHashMap<>(known);
+            args.getServersInNewConf().forEach(peer -> peers.putIfAbsent(peer.getId(), peer));
+            return CompletableFuture.supplyAsync(() -> {
+                try (RaftClient once = RaftClient.newBuilder()
+                        .setProperties(props)
+                        .setRaftGroup(RaftGroup.valueOf(gid, peers.values()))
+                        .setClientId(ClientId.randomId())
+                        .setRetryPolicy(RetryPolicies.noRetry())
+                        .build()) {
+                    return once.getClientRpc().sendRequest(new SetConfigurationRequest(once.getId(), leader, gid,
+                            callIds.incrementAndGet(), args));
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, connectionResets);
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Other groups in this node's Raft server (a cluster controller group): the partition groups'
+    // server, ports, storage directory and settings, with the caller's state machine.
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Lets this node host the group {@code id} (not a partition group) with the state machines
+     * {@code factory} makes. Register before {@link #start()} for a group this node hosted before a
+     * restart: the server reopens it from disk while it starts, and asks for its state machine then
+     * (a group on disk that is neither a partition nor registered fails the start).
+     */
+    public void registerGroup(RaftGroupId id, java.util.function.Supplier<? extends StateMachine> factory) {
+        java.util.Objects.requireNonNull(id, "group id");
+        java.util.Objects.requireNonNull(factory, "state machine factory");
+        if (partitionOfGroup.containsKey(id)) {
+            throw new IllegalArgumentException("group " + id + " is partition " + partitionOfGroup.get(id) + "'s group");
+        }
+        if (extraGroups.putIfAbsent(id, factory) != null) {
+            throw new IllegalStateException("group " + id + " is already registered on node " + nodeId);
+        }
+    }
+
+    /**
+     * Hosts a replica of the registered group {@code group} on this node (a no-op if it is here
+     * already, e.g. reopened from disk). As for partitions: a group that does not list this node
+     * starts as a non-voting replica until a configuration change names it. Blocking, bounded by
+     * {@code timeout}.
+     */
+    public void hostGroup(RaftGroup group, Duration timeout) throws IOException {
+        if (!extraGroups.containsKey(group.getGroupId())) {
+            throw new IllegalStateException("group " + group.getGroupId() + " is not registered on node " + nodeId
+                    + " (registerGroup)");
+        }
+        if (hasGroup(group.getGroupId())) {
+            return;
+        }
+        RaftClientReply reply = await(server().groupManagementAsync(GroupManagementRequest.newAdd(adminClientId, peerId,
+                callIds.incrementAndGet(), group)), timeout, "adding group " + group.getGroupId());
+        if (!reply.isSuccess()) {
+            throw new IOException("adding group " + group.getGroupId() + " on " + nodeId + " failed: " + reply.getException());
+        }
+    }
+
+    /** This node's replica of a hosted group, e.g. to reach the state machine. */
+    public RaftServer.Division groupDivision(RaftGroupId id) throws IOException {
+        return server().getDivision(id);
+    }
+
+    /**
+     * A new Ratis client of {@code group}, built like the partition clients (this node's
+     * properties, attempt timeout and retry policy: {@code raft.client.*}). The caller closes it.
+     */
+    public RaftClient newClient(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        config.clientRetryAttempts(), ms(config.clientRetrySleepMs())))
+                .build();
+    }
+
+    /** Snapshot bytes this node received from leaders since it started (new or lagging replicas catching up). */
+    public long snapshotBytesReceived() {
+        return snapshotThrottle.bytesReceived();
+    }
+
+    /** Replica moves this node is driving now. */
+    public int movesUnderWay() {
+        return config.moveMaxConcurrent() - moves.availablePermits();
     }
 
     /** Builds a template for a data command. */

@@ -23,7 +23,12 @@ import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 import org.apache.ratis.protocol.RaftPeer;
 
-/** N in-process {@link RaftNode}s on 127.0.0.1 ephemeral ports, each with its own memory engine, all hosting every partition. */
+/**
+ * N in-process {@link RaftNode}s on 127.0.0.1 ephemeral ports, each with its own memory engine. By
+ * default all host every partition; with {@link #withMembers} the last nodes start outside every
+ * group (only proposing through their clients), as a node added to a running cluster would, and
+ * replica moves change who hosts what ({@link #setReplicas} records it for restarts and checks).
+ */
 final class MiniCluster implements AutoCloseable {
     /** Not a Raft setting: the services' command timeout, for tests that expect one. */
     static final String COMMAND_TIMEOUT_MS = "test.command-timeout-ms";
@@ -37,6 +42,12 @@ final class MiniCluster implements AutoCloseable {
     private final ReplicatedCommandService[] services;
     private final int[] ports;
     private List<RaftPeer> peers;
+    /** Nodes that host every partition at start; the others start outside the groups. */
+    private int members;
+    /** Per partition, the nodes whose replicas are voters (as the test last recorded it). */
+    private final Map<Integer, List<Integer>> replicas = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Runs on every node after it is built and before it starts (and again at each restart). */
+    private java.util.function.Consumer<RaftNode> nodeSetup = node -> { };
     /** Per node, the proxy its peers reach it through ({@link #withFreezableNodes}), else null. */
     private FreezableProxy[] proxies;
 
@@ -49,6 +60,22 @@ final class MiniCluster implements AutoCloseable {
         this.nodes = new RaftNode[size];
         this.services = new ReplicatedCommandService[size];
         this.ports = new int[size];
+        this.members = size;
+    }
+
+    /** Only nodes 0..{@code n}-1 host the partitions at start; the others join no group. Call before {@link #start}. */
+    MiniCluster withMembers(int n) {
+        if (n < 1 || n > size) {
+            throw new IllegalArgumentException("members " + n + " of " + size);
+        }
+        members = n;
+        return this;
+    }
+
+    /** Runs {@code setup} on each node before it starts (register extra groups, ...). Call before {@link #start}. */
+    MiniCluster withNodeSetup(java.util.function.Consumer<RaftNode> setup) {
+        nodeSetup = setup;
+        return this;
     }
 
     /**
@@ -76,6 +103,9 @@ final class MiniCluster implements AutoCloseable {
                         .setAddress("127.0.0.1:" + proxies[i].port()).build());
             }
         }
+        for (int p = 0; p < partitions; p++) {
+            replicas.put(p, IntStream.range(0, members).boxed().toList());
+        }
         joinAll(IntStream.range(0, size).toArray());
         return this;
     }
@@ -83,6 +113,7 @@ final class MiniCluster implements AutoCloseable {
     private void startNode(int i, int port) throws IOException {
         engines[i] = StorageEngines.open("memory", null, Map.of());
         nodes[i] = newNode("n" + i, port, engines[i]);
+        nodeSetup.accept(nodes[i]);
         nodes[i].start();
         services[i] = new ReplicatedCommandService(nodes[i], Long.parseLong(overrides.getOrDefault(COMMAND_TIMEOUT_MS, "20000")));
     }
@@ -117,23 +148,50 @@ final class MiniCluster implements AutoCloseable {
         extras.add(node);
         extras.add(service);
         node.start();
-        Map<Integer, List<RaftPeer>> placement = new java.util.TreeMap<>();
-        for (int p = 0; p < partitions; p++) {
-            placement.put(p, peers);
-        }
-        node.join(placement, Duration.ofSeconds(30));
+        node.join(placement(), Duration.ofSeconds(30));
         return service;
     }
 
+    /** Partition → the peers of its recorded replicas. */
+    private Map<Integer, List<RaftPeer>> placement() {
+        Map<Integer, List<RaftPeer>> placement = new java.util.TreeMap<>();
+        for (int p = 0; p < partitions; p++) {
+            placement.put(p, replicas.get(p).stream().map(peers::get).toList());
+        }
+        return placement;
+    }
+
     private void joinAll(int[] which) {
-        List<Integer> all = IntStream.range(0, partitions).boxed().toList();
+        Map<Integer, List<RaftPeer>> placement = placement();
         CompletableFuture.allOf(IntStream.of(which).mapToObj(i -> CompletableFuture.runAsync(() -> {
             try {
-                nodes[i].joinPartitions(peers, all, Duration.ofSeconds(30));
+                nodes[i].join(placement, Duration.ofSeconds(30));
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
         })).toArray(CompletableFuture[]::new)).join();
+    }
+
+    /** Node {@code i} as its peers reach it. */
+    RaftPeer peer(int i) {
+        return peers.get(i);
+    }
+
+    List<RaftPeer> peers(int... which) {
+        return IntStream.of(which).mapToObj(peers::get).toList();
+    }
+
+    /** Records that partition {@code p}'s voters are now {@code which} (restarts and checks use it). */
+    void setReplicas(int p, int... which) {
+        replicas.put(p, IntStream.of(which).boxed().toList());
+    }
+
+    List<Integer> replicasOf(int p) {
+        return replicas.get(p);
+    }
+
+    Path storageDir(int i) {
+        return root.resolve("n" + i);
     }
 
     RaftNode node(int i) {
@@ -190,7 +248,7 @@ final class MiniCluster implements AutoCloseable {
         await(timeout, () -> {
             for (int p = 0; p < partitions; p++) {
                 long first = -1;
-                for (int i = 0; i < size; i++) {
+                for (int i : replicas.get(p)) {
                     if (nodes[i] == null) {
                         continue;
                     }
