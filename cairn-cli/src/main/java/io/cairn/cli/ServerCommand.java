@@ -49,8 +49,19 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--replication-factor", description = "Replicas per partition in cluster mode (default 3).")
     Integer replicationFactor;
 
-    @Option(names = "--raft-port", description = "Raft (gRPC) port; must match this node's entry in --peers.")
+    @Option(names = "--raft-port", description = {"Raft (gRPC) port. With --peers it must match this node's entry;",
+            "with --bootstrap/--join it is where other members reach this node."})
     Integer raftPort;
+
+    @Option(names = "--bootstrap", description = "Create a new elastic cluster with this node as its first member.")
+    boolean bootstrap;
+
+    @Option(names = "--join", description = {"Join a running elastic cluster through any member's Raft address",
+            "host:raftPort (comma-separated for several seeds)."})
+    String join;
+
+    @Option(names = "--zone", description = "Failure zone of this node: replicas of a partition go to distinct zones when possible.")
+    String zone;
 
     @Option(names = "--durability", description = "STRICT (fsync before ack, default) or RELAXED (ack before fsync).")
     String durability;
@@ -94,10 +105,17 @@ final class ServerCommand implements Callable<Integer> {
         putIf(flags, "peers", peers);
         putIf(flags, "replication-factor", replicationFactor);
         putIf(flags, "durability", durability);
-        if (raftPort != null) {
-            if (peers == null) {
-                throw new IllegalArgumentException("--raft-port needs --peers");
+        if (bootstrap) {
+            flags.put("bootstrap", "yes");
+        }
+        putIf(flags, "join", join);
+        putIf(flags, "zone", zone);
+        if (raftPort != null && peers == null) {
+            if (!bootstrap && join == null) {
+                throw new IllegalArgumentException("--raft-port needs --peers, --bootstrap or --join");
             }
+            flags.put("raft-port", raftPort.toString());
+        } else if (raftPort != null) {
             String self = nodeId + "@";
             boolean matches = java.util.Arrays.stream(peers.split(",")).map(String::trim)
                     .anyMatch(p -> p.startsWith(self) && p.matches(".*:" + raftPort + "(/\\d+)?"));

@@ -159,6 +159,48 @@ public final class ClusterCodec {
         return new ControlReply(false, longValue(o, "epoch"), enumValue(ApplyResult.Reason.class, o, "reason"), text(o, "message"));
     }
 
+    // ------------------------------------------------------------------ heartbeats
+
+    /**
+     * The controller leader's answer to a heartbeat: the map's epoch and the controller group's
+     * members (node id to Raft address; both sets while a membership change is half done).
+     */
+    public record HeartbeatReply(long epoch, java.util.Map<String, String> controllers) {
+        public HeartbeatReply {
+            if (epoch < 0) {
+                throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+            }
+            controllers = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(controllers));
+        }
+    }
+
+    public static byte[] encode(HeartbeatReply reply) {
+        ObjectNode o = F.objectNode().put("epoch", reply.epoch());
+        ObjectNode c = o.putObject("controllers");
+        reply.controllers().forEach(c::put);
+        return write(o);
+    }
+
+    public static HeartbeatReply decodeHeartbeatReply(byte[] bytes) {
+        JsonNode o = read(bytes, "heartbeat reply");
+        JsonNode c = field(o, "controllers");
+        if (!c.isObject()) {
+            throw new ClusterCodecException("field 'controllers' must be an object");
+        }
+        java.util.Map<String, String> controllers = new java.util.TreeMap<>();
+        for (java.util.Map.Entry<String, JsonNode> e : c.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw new ClusterCodecException("controller " + e.getKey() + ": address must be a string");
+            }
+            controllers.put(e.getKey(), e.getValue().textValue());
+        }
+        try {
+            return new HeartbeatReply(longValue(o, "epoch"), controllers);
+        } catch (IllegalArgumentException e) {
+            throw new ClusterCodecException("invalid heartbeat reply: " + e.getMessage(), e);
+        }
+    }
+
     // ------------------------------------------------------------------ map
 
     public static byte[] encode(ClusterMap map) {

@@ -78,6 +78,17 @@ public final class ControllerClient implements AutoCloseable {
         });
     }
 
+    /**
+     * Tells the controller leader that {@code nodeId} is alive (recorded in the leader's memory,
+     * not logged) and learns the map's epoch and the controller's members. A non-linearizable
+     * read: only the leader answers it (a follower answers "not leader" and Ratis's client moves
+     * on to the leader), so the leader's failure detector hears every heartbeat.
+     */
+    public CompletableFuture<ClusterCodec.HeartbeatReply> heartbeat(String nodeId) {
+        return bounded(client.async().sendReadOnlyNonLinearizable(query(ControllerStateMachine.QUERY_HEARTBEAT + nodeId)))
+                .thenApply(r -> ClusterCodec.decodeHeartbeatReply(content(r)));
+    }
+
     private static Message query(String q) {
         return Message.valueOf(q);
     }

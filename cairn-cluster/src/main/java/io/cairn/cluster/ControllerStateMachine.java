@@ -50,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * {@value #QUERY_MAP} answers the encoded map, {@value #QUERY_EPOCH} answers {@code {"epoch":N}}
  * (cheap polling for a newer map). {@link #currentMap} reads this replica's map as it is.
  *
+ * <p>Heartbeats: {@code "heartbeat <node-id>"} (sent as a non-linearizable read, which only the
+ * leader answers) tells the {@linkplain #addHeartbeatListener heartbeat listeners} that the node
+ * is alive — the leader's failure detector records it in memory, so a heartbeat is never a log
+ * entry — and answers a {@link ClusterCodec.HeartbeatReply}: the map's epoch (the node refreshes
+ * its map when it is newer) and the controller group's members (the node's controller client
+ * follows them as the group grows or loses members).
+ *
  * <p>Snapshots: the encoded map in one file named by {@link SimpleStateMachineStorage} after the
  * applied term-index, with its MD5. On startup, and after a snapshot is installed from the
  * leader, the map is the latest snapshot's (or the empty map) and Ratis replays the log after it.
@@ -63,10 +70,14 @@ public final class ControllerStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerStateMachine.class);
     public static final String QUERY_MAP = "map";
     public static final String QUERY_EPOCH = "epoch";
+    /** Prefix of a heartbeat query; the node id follows. */
+    public static final String QUERY_HEARTBEAT = "heartbeat ";
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final List<Consumer<ClusterMap>> mapListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<RaftPeerId>> leaderListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> heartbeatListeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
 
     // Written under lock together with the applied term-index; read without it (immutable value).
@@ -101,6 +112,15 @@ public final class ControllerStateMachine extends BaseStateMachine {
     public AutoCloseable addLeaderListener(Consumer<RaftPeerId> listener) {
         leaderListeners.add(listener);
         return () -> leaderListeners.remove(listener);
+    }
+
+    /**
+     * Calls {@code listener} with the node id of every heartbeat this replica answers (only a
+     * leader answers them), on a Ratis thread: it must not block.
+     */
+    public AutoCloseable addHeartbeatListener(Consumer<String> listener) {
+        heartbeatListeners.add(listener);
+        return () -> heartbeatListeners.remove(listener);
     }
 
     public long appliedCommands() {
@@ -261,6 +281,9 @@ public final class ControllerStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> query(Message request) {
         String q = request.getContent().toStringUtf8();
         ClusterMap m = map;
+        if (q.startsWith(QUERY_HEARTBEAT)) {
+            return heartbeat(q.substring(QUERY_HEARTBEAT.length()), m);
+        }
         byte[] answer = switch (q) {
             case QUERY_MAP -> ClusterCodec.encode(m);
             case QUERY_EPOCH -> ("{\"epoch\":" + m.epoch() + "}").getBytes(StandardCharsets.UTF_8);
@@ -268,9 +291,44 @@ public final class ControllerStateMachine extends BaseStateMachine {
         };
         if (answer == null) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("unknown controller query '"
-                    + (q.length() > 64 ? q.substring(0, 64) + "..." : q) + "': expected " + QUERY_MAP + " or " + QUERY_EPOCH));
+                    + (q.length() > 64 ? q.substring(0, 64) + "..." : q) + "': expected " + QUERY_MAP + ", " + QUERY_EPOCH
+                    + " or " + QUERY_HEARTBEAT + "<node-id>"));
         }
         return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(answer)));
+    }
+
+    private CompletableFuture<Message> heartbeat(String node, ClusterMap m) {
+        if (!NODE_ID.matcher(node).matches()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("heartbeat: node id must be 1-64 of"
+                    + " [A-Za-z0-9_-], got '" + (node.length() > 64 ? node.substring(0, 64) + "..." : node) + "'"));
+        }
+        for (Consumer<String> l : heartbeatListeners) {
+            try {
+                l.accept(node);
+            } catch (RuntimeException e) {
+                LOG.warn("controller: heartbeat listener failed for {}: {}", node, e.toString());
+            }
+        }
+        byte[] answer = ClusterCodec.encode(new ClusterCodec.HeartbeatReply(m.epoch(), members()));
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(answer)));
+    }
+
+    /** The controller group's members (id to Raft address) as this replica's configuration lists them; empty if unknown. */
+    private java.util.Map<String, String> members() {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        try {
+            RaftServer server = getServer().getNow(null);
+            if (server == null) {
+                return out;
+            }
+            org.apache.ratis.server.RaftConfiguration conf = server.getDivision(getGroupId()).getRaftConf();
+            // While a change is half done both sets vote: a node's client must reach either.
+            conf.getPreviousPeers().forEach(p -> out.put(p.getId().toString(), p.getAddress()));
+            conf.getCurrentPeers().forEach(p -> out.put(p.getId().toString(), p.getAddress()));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("controller: no configuration to report: {}", e.toString());
+        }
+        return out;
     }
 
     /** Runs on Ratis's state-machine updater thread between applies, so the map matches the applied index. */

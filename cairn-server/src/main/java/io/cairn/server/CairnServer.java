@@ -58,6 +58,8 @@ public final class CairnServer implements AutoCloseable {
     private final StorageEngine engine;
     private final CommandService service;
     private final RaftNode raft;
+    /** Elastic membership: this node's cluster agent (controller, heartbeats, moves); null otherwise. */
+    private final io.cairn.cluster.agent.ClusterAgent agent;
     private final ClusterView cluster;
     private final RespServer resp;
     /** The HTTP/JSON API, when {@code http.port} is set; else null. */
@@ -73,24 +75,34 @@ public final class CairnServer implements AutoCloseable {
         this.engine = StorageEngines.open(config.string("storage"),
                 dataDir == null ? null : dataDir.resolve("storage"), engineSettings);
         RaftNode raftNode = null;
+        io.cairn.cluster.agent.ClusterAgent startedAgent = null;
+        // Elastic nodes advertise their RESP address in the cluster map before they serve, so the
+        // port must be known before the listener is bound: an ephemeral one is picked here.
+        int advertisedRespPort = config.elastic() && config.intValue("port") == 0 ? freePort(config.string("bind"))
+                : config.intValue("port");
         try {
             HybridLogicalClock hlc = new HybridLogicalClock(clock, config.longValue("hlc.max-offset-ms"));
             CommandExecutor executor = new CommandExecutor(engine, config.intValue("partitions"),
                     CommandExecutor.Settings.from(config.values()));
             if (config.clustered()) {
-                Cluster c = startCluster(config, executor, hlc, dataDir);
+                Cluster c = config.elastic()
+                        ? startElastic(config, executor, hlc, dataDir, clock, advertisedRespPort)
+                        : startCluster(config, executor, hlc, dataDir);
                 raftNode = c.node;
+                startedAgent = c.agent;
+                this.agent = c.agent;
                 this.raft = raftNode;
                 this.service = new ReplicatedCommandService(raftNode, config.longValue("command-timeout-ms"));
-                this.cluster = new RaftClusterView(raftNode, c.placement, c.peers, c.selfName, this::respPort,
+                this.cluster = new RaftClusterView(raftNode, c.membership, c.selfName, this::respPort,
                         CairnServer::sha1Hex);
             } else {
+                this.agent = null;
                 this.raft = null;
                 this.service = new LocalCommandService(executor, clock, hlc, LocalCommandService.Options.from(config.values()));
                 this.cluster = new SingleNodeClusterView(nodeId, config.string("bind"), this::respPort,
                         config.intValue("partitions"));
             }
-            this.resp = new RespServer(respSettings(config), service, DataCommands.specs(), new Context());
+            this.resp = new RespServer(respSettings(config, advertisedRespPort), service, DataCommands.specs(), new Context());
             resp.start();
             try {
                 this.http = config.httpEnabled() ? startHttp(config, raftNode) : null;
@@ -107,6 +119,9 @@ public final class CairnServer implements AutoCloseable {
         } catch (RuntimeException | InterruptedException | Error e) {
             // Errors too (a broken class path, out of memory): Raft's and gRPC's threads would
             // otherwise keep the process alive, holding its ports, after main has given up.
+            if (startedAgent != null) {
+                startedAgent.close();
+            }
             if (raftNode != null) {
                 raftNode.close();
             }
@@ -184,7 +199,8 @@ public final class CairnServer implements AutoCloseable {
         return resp.port();
     }
 
-    private record Cluster(RaftNode node, Placement placement, List<Peer> peers, String selfName) {}
+    private record Cluster(RaftNode node, RaftClusterView.Membership membership, String selfName,
+                           io.cairn.cluster.agent.ClusterAgent agent) {}
 
     /**
      * Static membership: every node is given the same {@code peers} list and computes the same
@@ -224,7 +240,85 @@ public final class CairnServer implements AutoCloseable {
             node.close();
             throw e;
         }
-        return new Cluster(node, placement, peers, selfName);
+        return new Cluster(node, RaftClusterView.Membership.fixed(peers, placement), selfName, null);
+    }
+
+    /**
+     * Elastic membership: this node bootstraps a new cluster or joins one through {@code join}'s
+     * seeds (Raft addresses of members). The cluster agent returns once the node knows the current
+     * cluster map (its epoch read after its join was committed) and hosts what the map gives it, so
+     * the node serves nothing before it knows the cluster's current state.
+     */
+    private static Cluster startElastic(ServerConfig config, CommandExecutor executor, HybridLogicalClock hlc,
+                                        Path dataDir, Clock clock, int respPort) throws IOException {
+        String selfName = config.string("node-id");
+        Map<String, String> raftSettings = new LinkedHashMap<>(config.raftSettings());
+        raftSettings.put(RaftConfig.STORAGE_DIR, dataDir.resolve("raft").toString());
+        raftSettings.putIfAbsent(RaftConfig.HOST, config.string("bind"));
+        raftSettings.put(RaftConfig.PORT, config.string("raft-port"));
+        raftSettings.put(RaftConfig.CLUSTER_ID, config.string("cluster-id"));
+        raftSettings.put(RaftConfig.DURABILITY, config.string("durability").toUpperCase(java.util.Locale.ROOT));
+        RaftNode node = new RaftNode(selfName, RaftConfig.from(raftSettings), executor, hlc);
+        io.cairn.cluster.agent.ClusterAgent agent = new io.cairn.cluster.agent.ClusterAgent(node,
+                io.cairn.cluster.agent.ClusterAgentConfig.from(config.values()), clock);
+        try {
+            node.start();
+            io.cairn.cluster.agent.ClusterAgent.Startup how = config.bool("bootstrap")
+                    ? io.cairn.cluster.agent.ClusterAgent.Startup.bootstrap(
+                            io.cairn.cluster.ClusterSettings.fromConfig(config.values()))
+                    : io.cairn.cluster.agent.ClusterAgent.Startup.join(java.util.Arrays.stream(config.string("join").split(","))
+                            .map(String::trim).filter(x -> !x.isEmpty()).toList());
+            agent.start(config.string("bind") + ":" + respPort, config.string("zone") == null ? "" : config.string("zone"), how);
+        } catch (IOException | RuntimeException e) {
+            agent.close();
+            node.close();
+            throw e;
+        }
+        return new Cluster(node, mapMembership(agent), selfName, agent);
+    }
+
+    /** The CLUSTER commands' view of an elastic cluster: the agent's current map, read on each call. */
+    private static RaftClusterView.Membership mapMembership(io.cairn.cluster.agent.ClusterAgent agent) {
+        return new RaftClusterView.Membership() {
+            @Override
+            public List<Member> members() {
+                List<Member> out = new java.util.ArrayList<>();
+                for (io.cairn.cluster.NodeInfo n : agent.map().nodes()) {
+                    if (n.state() == io.cairn.cluster.NodeState.LEFT) {
+                        continue;
+                    }
+                    java.net.URI resp = java.net.URI.create("resp://" + n.spec().respAddress());
+                    java.net.URI bus = java.net.URI.create("raft://" + n.spec().raftAddress());
+                    boolean healthy = n.state() != io.cairn.cluster.NodeState.DOWN
+                            && n.state() != io.cairn.cluster.NodeState.SUSPECT;
+                    out.add(new Member(n.id(), resp.getHost(), resp.getPort(), bus.getPort(), healthy));
+                }
+                return out;
+            }
+
+            @Override
+            public List<String> preferredReplicas(int partition) {
+                return agent.map().partition(partition).replicas();
+            }
+
+            @Override
+            public long epoch() {
+                return agent.map().epoch();
+            }
+        };
+    }
+
+    private static int freePort(String bind) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(bind))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on " + bind, e);
+        }
+    }
+
+    /** The cluster agent of an elastic node (null for a static or single node). */
+    public io.cairn.cluster.agent.ClusterAgent agent() {
+        return agent;
     }
 
     /** Starts a node and returns once its RESP port is bound. */
@@ -233,11 +327,15 @@ public final class CairnServer implements AutoCloseable {
     }
 
     static RespSettings respSettings(ServerConfig c) {
+        return respSettings(c, c.intValue("port"));
+    }
+
+    static RespSettings respSettings(ServerConfig c, int port) {
         long bulk = c.longValue("proto-max-bulk-len");
         if (bulk > Integer.MAX_VALUE - 1024) {
             throw new IllegalArgumentException("proto-max-bulk-len must be at most " + (Integer.MAX_VALUE - 1024));
         }
-        return new RespSettings(c.string("bind"), c.intValue("port"), c.intValue("maxclients"), (int) bulk,
+        return new RespSettings(c.string("bind"), port, c.intValue("maxclients"), (int) bulk,
                 c.intValue("max-multibulk-len"), c.longValue("client-query-buffer-limit"),
                 c.longValue("client-output-buffer-limit"), c.intValue("timeout"), c.bool("protected-mode"),
                 c.string("requirepass"), c.intValue("io-threads"), c.intValue("multi-max-queued"),
@@ -349,6 +447,9 @@ public final class CairnServer implements AutoCloseable {
         } finally {
             try {
                 service.close();
+                if (agent != null) {
+                    agent.close();
+                }
                 if (raft != null) {
                     raft.close();
                 }

@@ -27,35 +27,78 @@ import java.util.function.IntSupplier;
  * {@link #partitions} and {@link #nodes} are one per partition (CLUSTER SLOTS and friends).
  */
 final class RaftClusterView implements ClusterView {
+    /**
+     * Who the members are and where each partition's replicas belong: fixed for static membership
+     * ({@code peers}), the controller's current map for elastic membership.
+     */
+    interface Membership {
+        /** One member: where clients reach it, and whether it is believed alive. */
+        record Member(String name, String host, int respPort, int busPort, boolean healthy) {}
+
+        List<Member> members();
+
+        /** The partition's replicas, preferred leader first. */
+        List<String> preferredReplicas(int partition);
+
+        long epoch();
+
+        /** Static membership: the same peers and placement on every node, epoch 0. */
+        static Membership fixed(List<Peer> peers, Placement placement) {
+            List<Member> members = peers.stream()
+                    .map(p -> new Member(p.name(), p.host(), p.respPort(), p.raftPort(), true)).toList();
+            return new Membership() {
+                @Override
+                public List<Member> members() {
+                    return members;
+                }
+
+                @Override
+                public List<String> preferredReplicas(int partition) {
+                    return placement.replicas(partition);
+                }
+
+                @Override
+                public long epoch() {
+                    return 0;
+                }
+            };
+        }
+    }
+
     private final RaftNode raft;
-    private final Placement placement;
-    private final List<Peer> peers;
-    private final Map<String, Peer> peerByName = new LinkedHashMap<>();
-    private final Map<String, String> idByName = new LinkedHashMap<>();
+    private final Membership membership;
+    private final Map<String, String> idByName = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Function<String, String> idOfName;
     private final String selfName;
     private final IntSupplier selfRespPort;
     private final int partitions;
 
-    RaftClusterView(RaftNode raft, Placement placement, List<Peer> peers, String selfName, IntSupplier selfRespPort,
+    RaftClusterView(RaftNode raft, Membership membership, String selfName, IntSupplier selfRespPort,
                     Function<String, String> idOfName) {
         this.raft = raft;
-        this.placement = placement;
-        this.peers = List.copyOf(peers);
+        this.membership = membership;
         this.selfName = selfName;
         this.selfRespPort = selfRespPort;
-        this.partitions = placement.partitions();
-        for (Peer p : this.peers) {
-            peerByName.put(p.name(), p);
-            idByName.put(p.name(), idOfName.apply(p.name()));
+        this.idOfName = idOfName;
+        this.partitions = raft.partitions();
+    }
+
+    private String id(String name) {
+        return idByName.computeIfAbsent(name, idOfName);
+    }
+
+    private Membership.Member member(String name) {
+        for (Membership.Member m : membership.members()) {
+            if (m.name().equals(name)) {
+                return m;
+            }
         }
-        if (!peerByName.containsKey(selfName)) {
-            throw new IllegalArgumentException("node " + selfName + " is not among the peers " + peers);
-        }
+        return null;
     }
 
     @Override
     public String myId() {
-        return idByName.get(selfName);
+        return id(selfName);
     }
 
     @Override
@@ -74,12 +117,12 @@ final class RaftClusterView implements ClusterView {
 
     /** Where clients reach node {@code name}; null for a name not among the peers. */
     private Endpoint endpoint(String name) {
-        Peer peer = peerByName.get(name);
-        if (peer == null) {
+        Membership.Member m = member(name);
+        if (m == null) {
             return null;
         }
-        int port = name.equals(selfName) ? selfRespPort.getAsInt() : peer.respPort();
-        return new Endpoint(idByName.get(name), peer.host(), port);
+        int port = name.equals(selfName) ? selfRespPort.getAsInt() : m.respPort();
+        return new Endpoint(id(name), m.host(), port);
     }
 
     @Override
@@ -87,13 +130,10 @@ final class RaftClusterView implements ClusterView {
         List<Partition> out = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             String leader = raft.leaderOf(p);
-            String leaderId = leader == null ? null : idByName.get(leader);
+            String leaderId = leader == null ? null : id(leader);
             List<String> ids = new ArrayList<>();
             for (String name : replicaNames(p)) {
-                String id = idByName.get(name);
-                if (id != null) {
-                    ids.add(id);
-                }
+                ids.add(id(name));
             }
             if (leaderId != null && !ids.contains(leaderId)) {
                 ids.add(0, leaderId);
@@ -108,7 +148,7 @@ final class RaftClusterView implements ClusterView {
      * leader first); the placement's list if this node has no handle on the group.
      */
     private List<String> replicaNames(int partition) {
-        List<String> preferred = placement.replicas(partition);
+        List<String> preferred = membership.preferredReplicas(partition);
         List<String> names = new ArrayList<>();
         try {
             raft.replicas(partition).forEach(peer -> names.add(peer.getId().toString()));
@@ -132,10 +172,12 @@ final class RaftClusterView implements ClusterView {
     public List<Node> nodes() {
         List<Partition> parts = partitions();
         List<Node> out = new ArrayList<>();
-        for (Peer p : peers) {
-            String id = idByName.get(p.name());
-            int port = p.name().equals(selfName) ? selfRespPort.getAsInt() : p.respPort();
-            out.add(new Node(id, p.host(), port, p.raftPort(), true, null, 0, true, ClusterView.slotsLedBy(id, parts)));
+        long epoch = membership.epoch();
+        for (Membership.Member m : membership.members()) {
+            String id = id(m.name());
+            int port = m.name().equals(selfName) ? selfRespPort.getAsInt() : m.respPort();
+            out.add(new Node(id, m.host(), port, m.busPort(), true, null, epoch, m.healthy(),
+                    ClusterView.slotsLedBy(id, parts)));
         }
         return out;
     }
@@ -147,6 +189,6 @@ final class RaftClusterView implements ClusterView {
 
     @Override
     public long currentEpoch() {
-        return 0;
+        return membership.epoch();
     }
 }

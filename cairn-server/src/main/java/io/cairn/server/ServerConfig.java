@@ -27,6 +27,29 @@ import java.util.TreeMap;
 public final class ServerConfig {
     public static final String STORAGE_OPTIONS = "storage-options";
 
+    /** Keys of the cluster agent and the cluster map, read by {@code ClusterAgentConfig} and {@code ClusterSettings}. */
+    static final java.util.List<String> ELASTIC_PASS_THROUGH = java.util.List.of(
+            io.cairn.cluster.ClusterSettings.MAX_CONCURRENT_MOVES, io.cairn.cluster.ClusterSettings.MAX_NODES,
+            io.cairn.cluster.agent.ClusterAgentConfig.HEARTBEAT_INTERVAL_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.CONTROLLER_LOOP_INTERVAL_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.RECONCILE_INTERVAL_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.MOVE_ATTEMPT_TIMEOUT_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.MOVE_MAX_ATTEMPTS,
+            io.cairn.cluster.agent.ClusterAgentConfig.MOVE_HOST_WAIT_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.MOVE_RETRY_PAUSE_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.MOVER_THREADS,
+            io.cairn.cluster.agent.ClusterAgentConfig.REPLICA_OP_TIMEOUT_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.JOIN_TIMEOUT_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.CONTROLLER_MAX_VOTERS,
+            io.cairn.cluster.agent.ClusterAgentConfig.CONTROLLER_CHANGE_TIMEOUT_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.REDISCOVER_AFTER_FAILURES,
+            io.cairn.cluster.agent.ClusterAgentConfig.LEADER_BALANCE_INTERVAL_MS,
+            io.cairn.cluster.agent.ClusterAgentConfig.AUDIT_PARTITIONS_PER_PASS,
+            io.cairn.cluster.ControllerClient.COMMAND_TIMEOUT_MS,
+            io.cairn.cluster.FailureDetector.DOWN_AFTER_MS,
+            io.cairn.cluster.FailureDetector.SUSPECT_AFTER_MS,
+            io.cairn.cluster.FailureDetector.MAX_TRACKED_NODES);
+
     /** Known scalar keys with their defaults (null = no default). Order is the print order. */
     static final Map<String, String> DEFAULTS = defaults();
 
@@ -61,6 +84,15 @@ public final class ServerConfig {
         d.put("keys.max-results", "1000000");
         // Cluster mode (when peers is set): static membership, placement, consistency defaults.
         d.put("peers", null);
+        // Elastic membership (instead of peers): the first node bootstraps, the others join through
+        // any member's Raft address; the cluster map lives in the controller group (cairn-cluster).
+        d.put("bootstrap", "no");
+        d.put("join", null);
+        d.put("raft-port", null);
+        d.put("zone", null);
+        for (String key : ELASTIC_PASS_THROUGH) {
+            d.put(key, null); // defaults are ClusterAgentConfig's and ClusterSettings's
+        }
         d.put("replication-factor", "3");
         d.put("vnodes-per-node", "128");
         d.put("cluster-id", "cairn");
@@ -218,8 +250,28 @@ public final class ServerConfig {
         if (string("peers") != null && string("data-dir") == null) {
             throw new IllegalArgumentException("cluster mode (peers) needs --data-dir: the Raft log lives there");
         }
-        if (clusterModeSettings().redirect() && clustered()) {
+        if (clusterModeSettings().redirect() && string("peers") != null) {
             checkRedirectPeers();
+        }
+        if (elastic()) {
+            if (string("peers") != null) {
+                throw new IllegalArgumentException("peers (static membership) cannot be combined with bootstrap/join"
+                        + " (elastic membership): choose one");
+            }
+            if (bool("bootstrap") && string("join") != null) {
+                throw new IllegalArgumentException("a node either bootstraps a new cluster or joins one, not both");
+            }
+            if (string("data-dir") == null) {
+                throw new IllegalArgumentException("bootstrap/join need --data-dir: the Raft logs and the cluster map live there");
+            }
+            if (string("node-id") == null || string("raft-port") == null) {
+                throw new IllegalArgumentException("bootstrap/join need --node-id and --raft-port (the Raft address"
+                        + " other nodes reach this one at)");
+            }
+            int raftPort = intValue("raft-port");
+            if (raftPort < 1 || raftPort > 65535) {
+                throw new IllegalArgumentException("raft-port must be in 1..65535, got " + raftPort);
+            }
         }
         for (String key : DEFAULTS.keySet()) {
             if (DEFAULTS.get(key) != null && DEFAULTS.get(key).chars().allMatch(Character::isDigit)) {
@@ -299,9 +351,14 @@ public final class ServerConfig {
         }
     }
 
-    /** True when {@code peers} is set: the node is one member of a replicated cluster. */
+    /** True when the node is one member of a replicated cluster: static ({@code peers}) or elastic. */
     public boolean clustered() {
-        return string("peers") != null && !string("peers").isBlank();
+        return (string("peers") != null && !string("peers").isBlank()) || elastic();
+    }
+
+    /** True when membership is elastic: this node bootstraps a cluster or joins one ({@code join} seeds). */
+    public boolean elastic() {
+        return bool("bootstrap") || (string("join") != null && !string("join").isBlank());
     }
 
     /** True when {@code http.port} is set: the node also serves the HTTP/JSON API. */

@@ -1,0 +1,652 @@
+package io.cairn.cluster.agent;
+
+import io.cairn.cluster.ApplyResult;
+import io.cairn.cluster.ClusterCodec.ControlReply;
+import io.cairn.cluster.ClusterMap;
+import io.cairn.cluster.ControlCommand;
+import io.cairn.cluster.ControllerStateMachine;
+import io.cairn.cluster.FailureDetector;
+import io.cairn.cluster.NodeInfo;
+import io.cairn.cluster.NodeState;
+import io.cairn.cluster.PartitionReplicas;
+import io.cairn.cluster.Planner;
+import io.cairn.cluster.ReplicaMove;
+import io.cairn.raft.RaftNode;
+import io.cairn.raft.RaftNode.GroupState;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the node leading the controller group does, in a loop ({@code
+ * cluster.controller.loop-interval-ms}, and woken by every map change), each pass only while this
+ * node's controller replica leads and is ready:
+ * <ol>
+ *   <li>Failure detection: the heartbeats this leader heard ({@link FailureDetector}, created
+ *       fresh each time this node becomes leader, so silence is never counted from what a previous
+ *       leader heard) become MarkSuspect / MarkDown / MarkUp.</li>
+ *   <li>The planner's proposals (preferred leaders, removal of drained nodes, new moves), except
+ *       its aborts: a move is given up only by its mover, after checking the group (below).</li>
+ *   <li>A mover for every move in the map that has none (so a new leader resumes the moves it
+ *       inherits), on {@code cluster.mover.threads} threads.</li>
+ *   <li>One step of the controller group's own membership (on a thread of its own: a new member's
+ *       catch-up may take a while, and failure detection must not wait for it).</li>
+ *   <li>An audit of a few partitions' Raft voters against the map.</li>
+ * </ol>
+ *
+ * <p><b>A move</b> {@code (p, +add, -remove)}: the destination hosts an empty replica when it sees
+ * the move ({@link Reconciler}); the mover waits for that (up to {@code cluster.move.host-wait-ms}),
+ * then asks {@link RaftNode#changeReplicas} — the new replica catches up (staging) before the
+ * configuration changes — and proposes {@code CompleteMove} once the group's voters are the map's
+ * replicas after the move. A swap Ratis would refuse in one change (one of two voters, or the
+ * only one) goes through the union first (add, then remove). Each step starts from the voters the
+ * partition's leader reports, so a retried or resumed move continues where it stopped. After
+ * {@code cluster.move.max-attempts} failed attempts, or once the destination is DOWN, LEAVING or
+ * gone, the move is settled from the group's actual voters: already the new ones → CompleteMove;
+ * the old ones → AbortMove; the union → the destination is taken out again, then AbortMove. The map
+ * is therefore only ever changed to what the group already is.
+ *
+ * <p><b>Controller membership</b>: 1 voter while fewer than 3 nodes are UP, then 3, then (with 5
+ * UP and {@code cluster.controller.max-voters} 5) 5, grown one member at a time (Ratis refuses
+ * changes whose new voters are not fewer than the kept ones; 1→2 is its one exception). A member
+ * that is LEAVING or gone is replaced by an UP node (or just removed if there is none), a DOWN one
+ * is replaced if an UP node is spare, or removed if the group is larger than the UP nodes call
+ * for. The new member hosts the controller group first (Ratis group management, asked of its
+ * server), then the configuration changes (compare-and-set against the current voters; the new
+ * member catches up first). A leader that must go hands its leadership to another member first.
+ * While the group grows from one member to three it has two for a moment, and needs both.
+ */
+final class ControllerDuties {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerDuties.class);
+
+    private final ClusterAgent agent;
+    private final RaftNode node;
+    private final ClusterAgentConfig config;
+    private final Planner planner = new Planner();
+    private final ExecutorService loop;
+    private final ThreadPoolExecutor movers;
+    /** Changes of the controller group's members, one at a time, off the loop (each may wait for a new member to catch up). */
+    private final ExecutorService membership;
+    private final AtomicBoolean membershipBusy = new AtomicBoolean();
+    private final AtomicBoolean pending = new AtomicBoolean();
+    /** Non-null only while this node leads the controller group; recreated at each election won. */
+    private volatile FailureDetector detector;
+    /** Moves with a mover running here: partition@startedAtEpoch. */
+    private final Set<String> activeMoves = ConcurrentHashMap.newKeySet();
+    private final AtomicLong completed = new AtomicLong();
+    private final AtomicLong aborted = new AtomicLong();
+    private int auditCursor;
+    private volatile boolean closed;
+
+    ControllerDuties(ClusterAgent agent) {
+        this.agent = agent;
+        this.node = agent.node;
+        this.config = agent.config;
+        this.loop = Executors.newSingleThreadExecutor(ClusterAgent.daemon("cairn-agent-controller-" + agent.selfId));
+        // A move in the map needs a mover; the map holds at most max-concurrent-moves (<= 1024) of them. No more
+        // run at once than this node's Raft side drives (raft.move.max-concurrent): the others wait their turn.
+        int threads = Math.min(config.moverThreads(), node.config().moveMaxConcurrent());
+        this.movers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(1024), ClusterAgent.daemon("cairn-agent-mover-" + agent.selfId));
+        movers.allowCoreThreadTimeOut(true);
+        this.membership = Executors.newSingleThreadExecutor(ClusterAgent.daemon("cairn-agent-membership-" + agent.selfId));
+    }
+
+    // ------------------------------------------------------------------ leadership (Ratis threads: never block)
+
+    void controllerLeaderChanged(RaftPeerId leader) {
+        if (leader != null && leader.toString().equals(agent.selfId)) {
+            detector = newDetector();
+            LOG.info("node {} leads the controller", agent.selfId);
+            wake();
+        } else {
+            detector = null;
+        }
+    }
+
+    void heartbeatHeard(String nodeId) {
+        FailureDetector d = detector;
+        if (d != null && !d.heartbeat(nodeId)) {
+            LOG.warn("controller: heartbeat from {} not recorded: {} nodes tracked ({})", nodeId, d.tracked(),
+                    FailureDetector.MAX_TRACKED_NODES);
+        }
+    }
+
+    private FailureDetector newDetector() {
+        return new FailureDetector(agent.clock, config.downAfterMs(), config.suspectAfterMs(), config.maxTrackedNodes());
+    }
+
+    /** True while this node's controller replica leads and has applied its term's first entry. */
+    boolean isLeader() {
+        Optional<RaftServer.Division> d = agent.localControllerDivision();
+        return d.isPresent() && d.get().getInfo().isLeader() && d.get().getInfo().isLeaderReady();
+    }
+
+    private ClusterMap leaderMap() {
+        return agent.localControllerDivision().map(d -> ((ControllerStateMachine) d.getStateMachine()).currentMap())
+                .orElse(ClusterMap.EMPTY);
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    void wake() {
+        if (closed || !pending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            loop.execute(this::run);
+        } catch (RejectedExecutionException e) {
+            pending.set(false);
+        }
+    }
+
+    private void run() {
+        pending.set(false);
+        if (closed || !isLeader()) {
+            return;
+        }
+        try {
+            pass();
+        } catch (InterruptedIOException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("controller pass on {} failed: {}", agent.selfId, e.toString());
+        }
+    }
+
+    private void pass() throws IOException {
+        ClusterMap m = leaderMap();
+        if (!m.isBootstrapped()) {
+            return;
+        }
+        FailureDetector d = detector;
+        if (d == null) {
+            d = newDetector();
+            detector = d;
+        }
+        for (ControlCommand c : d.evaluate(m)) {
+            propose(c);
+        }
+        for (ControlCommand c : planner.plan(leaderMap())) {
+            if (c instanceof ControlCommand.AbortMove) {
+                continue; // the move's mover settles it from the group's actual voters
+            }
+            if (closed || !isLeader()) {
+                return;
+            }
+            propose(c);
+        }
+        m = leaderMap();
+        for (PartitionReplicas part : m.partitions()) {
+            if (part.move() != null) {
+                ensureMover(part.partition(), part.move());
+            }
+        }
+        if (membershipBusy.compareAndSet(false, true)) {
+            try {
+                membership.execute(() -> {
+                    try {
+                        if (!closed && isLeader()) {
+                            membershipStep(leaderMap());
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.warn("controller membership step on {} failed: {}", agent.selfId, e.toString());
+                    } finally {
+                        membershipBusy.set(false);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                membershipBusy.set(false);
+            }
+        }
+        audit(leaderMap());
+    }
+
+    private ControlReply propose(ControlCommand c) throws IOException {
+        ControlReply r = agent.submit(c);
+        if (r.accepted()) {
+            LOG.info("controller: {} -> epoch {}", c, r.epoch());
+        } else if (r.reason() == ApplyResult.Reason.STALE_EPOCH || r.reason() == ApplyResult.Reason.NO_CHANGE
+                || r.reason() == ApplyResult.Reason.MOVE_LIMIT) {
+            LOG.debug("controller: {} refused: {}", c, r.errorLine()); // planned again from the newer map
+        } else {
+            LOG.info("controller: {} refused: {}", c, r.errorLine());
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------ moves
+
+    private void ensureMover(int p, ReplicaMove mv) {
+        String key = p + "@" + mv.startedAtEpoch();
+        if (!activeMoves.add(key)) {
+            return;
+        }
+        try {
+            movers.execute(() -> {
+                try {
+                    runMove(p, mv);
+                } catch (InterruptedIOException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("mover of partition {} ({}) stopped: {}", p, mv, e.toString());
+                } finally {
+                    activeMoves.remove(key);
+                    wake(); // the next pass may start the next move or resume this one
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            activeMoves.remove(key);
+        }
+    }
+
+    /** Settling a move from the group's voters: what to propose. */
+    private enum Verdict { COMPLETE, ABORT, WAIT }
+
+    private void runMove(int p, ReplicaMove mv) throws IOException {
+        int failures = 0;
+        long notHostedSince = -1;
+        String lastFailure = "none";
+        LOG.info("mover: partition {} move {} under way", p, mv);
+        while (!closed && isLeader()) {
+            ClusterMap m = leaderMap();
+            PartitionReplicas part = m.partition(p);
+            if (!mv.equals(part.move())) {
+                return; // completed or aborted meanwhile (by this leader or a previous one)
+            }
+            List<String> before = part.replicas();
+            List<String> after = part.replicasAfterMove();
+            NodeState dest = m.node(mv.add()).map(NodeInfo::state).orElse(NodeState.LEFT);
+            boolean destGone = dest == NodeState.DOWN || dest == NodeState.LEAVING || dest == NodeState.LEFT;
+            if (destGone || failures >= config.moveMaxAttempts()) {
+                String why = destGone ? "destination " + mv.add() + " is " + dest
+                        : failures + " attempts failed (last: " + lastFailure + ")";
+                Verdict v = settle(m, p, before, after, mv);
+                if (v == Verdict.WAIT) {
+                    ClusterAgent.sleep(config.moveRetryPauseMs());
+                    continue;
+                }
+                finish(p, mv, v, why);
+                return;
+            }
+            try {
+                advance(m, p, before, after);
+                finish(p, mv, Verdict.COMPLETE, "the group's voters are " + after);
+                return;
+            } catch (IllegalStateException notYet) {
+                // The destination does not host the replica yet, or this node drives its most moves already.
+                long now = System.nanoTime();
+                notHostedSince = notHostedSince < 0 ? now : notHostedSince;
+                if (now - notHostedSince > TimeUnit.MILLISECONDS.toNanos(config.moveHostWaitMs())) {
+                    failures++;
+                    lastFailure = notYet.getMessage();
+                    notHostedSince = -1;
+                }
+                LOG.debug("mover: partition {} move {} waits: {}", p, mv, notYet.getMessage());
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException | IllegalArgumentException e) {
+                failures++;
+                lastFailure = e.getMessage();
+                notHostedSince = -1;
+                LOG.info("mover: partition {} move {} attempt {} failed: {}", p, mv, failures, e.getMessage());
+            }
+            ClusterAgent.sleep(config.moveRetryPauseMs());
+        }
+    }
+
+    /**
+     * Brings the group's voters to {@code after}, a Ratis-allowed change at a time, starting from
+     * what its leader reports; returns once they are exactly {@code after}.
+     *
+     * @throws IllegalStateException    the destination does not host the replica yet (or this node is busy)
+     * @throws IllegalArgumentException the voters are neither the map's before, after, nor their union
+     * @throws IOException              a change or a look at the group did not finish in time
+     */
+    private void advance(ClusterMap m, int p, List<String> before, List<String> after) throws IOException {
+        Duration op = Duration.ofMillis(config.replicaOpTimeoutMs());
+        Duration attempt = Duration.ofMillis(config.moveAttemptTimeoutMs());
+        List<String> union = union(before, after);
+        for (int step = 0; step < 4; step++) {
+            GroupState s = node.groupState(p, op);
+            Set<String> voters = ids(s);
+            if (!s.stable()) {
+                // A change is half done (joint consensus): Ratis finishes it; look again shortly.
+                ClusterAgent.sleep(config.moveRetryPauseMs());
+                continue;
+            }
+            List<String> next;
+            if (voters.equals(Set.copyOf(after))) {
+                return;
+            } else if (voters.equals(Set.copyOf(before))) {
+                next = oneChange(before, after) ? after : union;
+            } else if (voters.equals(Set.copyOf(union))) {
+                next = after;
+            } else {
+                throw new IllegalArgumentException("partition " + p + "'s voters are " + voters + ", neither the map's "
+                        + before + " nor " + after + " (nor their union)");
+            }
+            node.changeReplicas(p, ClusterAgent.peers(m, next), attempt);
+        }
+        GroupState s = node.groupState(p, op);
+        if (!(s.stable() && ids(s).equals(Set.copyOf(after)))) {
+            throw new IOException("partition " + p + "'s voters are " + ids(s) + " after the changes, not " + after);
+        }
+    }
+
+    /** What the map may now record, from the group's actual voters, when a move is given up. */
+    private Verdict settle(ClusterMap m, int p, List<String> before, List<String> after, ReplicaMove mv) throws IOException {
+        GroupState s;
+        try {
+            s = node.groupState(p, Duration.ofMillis(config.replicaOpTimeoutMs()));
+        } catch (InterruptedIOException e) {
+            throw e;
+        } catch (IOException e) {
+            LOG.info("mover: partition {} move {} cannot be settled yet: {}", p, mv, e.getMessage());
+            return Verdict.WAIT;
+        }
+        Set<String> voters = ids(s);
+        if (!s.stable()) {
+            return Verdict.WAIT;
+        }
+        if (voters.equals(Set.copyOf(after))) {
+            return Verdict.COMPLETE;
+        }
+        if (voters.equals(Set.copyOf(before))) {
+            return Verdict.ABORT;
+        }
+        if (voters.equals(Set.copyOf(union(before, after)))) {
+            try {
+                // Added but not yet swapped: take the destination out again (a removal, always allowed).
+                node.changeReplicas(p, ClusterAgent.peers(m, before), Duration.ofMillis(config.moveAttemptTimeoutMs()));
+                return Verdict.ABORT;
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                LOG.info("mover: partition {}: taking {} out again failed: {}", p, mv.add(), e.getMessage());
+                return Verdict.WAIT;
+            }
+        }
+        LOG.error("mover: partition {} move {}: the group's voters {} match neither {} nor {}; leaving the move in place",
+                p, mv, voters, before, after);
+        return Verdict.WAIT;
+    }
+
+    private void finish(int p, ReplicaMove mv, Verdict v, String why) throws IOException {
+        ControlCommand c = v == Verdict.COMPLETE
+                ? new ControlCommand.CompleteMove(p, mv.add(), mv.remove(), mv.startedAtEpoch())
+                : new ControlCommand.AbortMove(p, mv.add(), mv.remove(), mv.startedAtEpoch());
+        ControlReply r = propose(c);
+        if (r.accepted()) {
+            (v == Verdict.COMPLETE ? completed : aborted).incrementAndGet();
+            LOG.info("mover: partition {} move {} {} ({})", p, mv, v == Verdict.COMPLETE ? "completed" : "aborted", why);
+        }
+    }
+
+    /** True if Ratis takes {@code from} → {@code to} as one change: fewer new voters than kept ones, or 1 → 2. */
+    static boolean oneChange(List<String> from, List<String> to) {
+        long added = to.stream().filter(x -> !from.contains(x)).count();
+        long kept = to.size() - added;
+        return added < kept || (from.size() == 1 && to.size() == 2 && added == 1);
+    }
+
+    /** {@code before} then the nodes of {@code after} it lacks (preferred leader stays first). */
+    static List<String> union(List<String> before, List<String> after) {
+        List<String> u = new ArrayList<>(before);
+        for (String a : after) {
+            if (!u.contains(a)) {
+                u.add(a);
+            }
+        }
+        return u;
+    }
+
+    private static Set<String> ids(GroupState s) {
+        Set<String> out = new LinkedHashSet<>();
+        s.voterIds().forEach(id -> out.add(id.toString()));
+        return out;
+    }
+
+    // ------------------------------------------------------------------ controller membership
+
+    /** One change of the controller group's voters toward the rule in the class comment, or none. */
+    private void membershipStep(ClusterMap m) {
+        Optional<RaftServer.Division> local = agent.localControllerDivision();
+        if (local.isEmpty() || closed) {
+            return;
+        }
+        RaftConfiguration conf = local.get().getRaftConf();
+        if (!conf.getPreviousPeers().isEmpty()) {
+            return; // a change is half done
+        }
+        List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers());
+        voters.sort(Comparator.comparing(x -> x.getId().toString()));
+        Set<String> voterIds = new HashSet<>();
+        voters.forEach(v -> voterIds.add(v.getId().toString()));
+        List<NodeInfo> up = m.nodes().stream().filter(n -> n.state() == NodeState.UP).toList();
+        int desired = up.size() >= 5 && config.controllerMaxVoters() >= 5 ? 5
+                : up.size() >= 3 && config.controllerMaxVoters() >= 3 ? 3 : 1;
+        List<NodeInfo> spares = spares(m, up, voterIds);
+
+        String bad = null;
+        for (RaftPeer v : voters) {
+            NodeState s = m.node(v.getId().toString()).map(NodeInfo::state).orElse(NodeState.LEFT);
+            if (s == NodeState.LEFT || s == NodeState.LEAVING || s == NodeState.DOWN) {
+                // Replace others before this leader (which hands its leadership over first).
+                if (bad == null || bad.equals(agent.selfId)) {
+                    bad = v.getId().toString();
+                }
+            }
+        }
+        if (bad != null) {
+            NodeState s = m.node(bad).map(NodeInfo::state).orElse(NodeState.LEFT);
+            if (!spares.isEmpty()) {
+                changeMembers(m, voters, spares.get(0), bad);
+            } else if ((s != NodeState.DOWN && voters.size() > 1) || voters.size() > desired) {
+                // Nobody to replace it: a member that is going or gone leaves the group; a DOWN one only if the
+                // group is larger than the UP nodes call for (else it stays: it may come back, and a smaller
+                // group would tolerate no more failures).
+                changeMembers(m, voters, null, bad);
+            }
+            return;
+        }
+        if (voters.size() < desired && !spares.isEmpty()) {
+            changeMembers(m, voters, spares.get(0), null);
+        } else if (voters.size() > desired && voters.size() % 2 == 0) {
+            // An even group (growth that stalled: the next member went away) tolerates no more failures than the
+            // odd one below it and needs one more member for every commit: shrink back.
+            String out = voters.stream().map(v -> v.getId().toString()).filter(id -> !id.equals(agent.selfId))
+                    .reduce((a, b) -> b).orElse(null);
+            if (out != null) {
+                changeMembers(m, voters, null, out);
+            }
+        }
+    }
+
+    /** UP nodes outside the group, those in zones the group lacks first, then by id. */
+    private static List<NodeInfo> spares(ClusterMap m, List<NodeInfo> up, Set<String> voterIds) {
+        Set<String> zones = new HashSet<>();
+        for (String v : voterIds) {
+            m.node(v).ifPresent(n -> zones.add(n.placementZone()));
+        }
+        List<NodeInfo> out = new ArrayList<>(up.stream().filter(n -> !voterIds.contains(n.id())).toList());
+        out.sort(Comparator.comparing((NodeInfo n) -> zones.contains(n.placementZone())).thenComparing(NodeInfo::id));
+        return out;
+    }
+
+    private void changeMembers(ClusterMap m, List<RaftPeer> voters, NodeInfo add, String remove) {
+        List<RaftPeer> next = new ArrayList<>();
+        for (RaftPeer v : voters) {
+            if (!v.getId().toString().equals(remove)) {
+                next.add(v);
+            }
+        }
+        RaftPeer added = add == null ? null : ClusterAgent.peer(m, add.id());
+        if (added != null) {
+            next.add(added);
+        }
+        List<RaftPeer> everyone = new ArrayList<>(voters);
+        if (added != null) {
+            everyone.add(added);
+        }
+        String what = "controller members " + ids(voters) + " -> " + ids(next);
+        try (RaftClient client = agent.oneShotClient(everyone, config.controllerChangeTimeoutMs())) {
+            if (agent.selfId.equals(remove)) {
+                // This leader goes: hand the leadership to a member that stays; the new leader makes the change.
+                RaftPeerId heir = next.stream().map(RaftPeer::getId).filter(id -> !id.toString().equals(agent.selfId))
+                        .filter(id -> voters.stream().anyMatch(v -> v.getId().equals(id))).findFirst().orElse(null);
+                if (heir != null) {
+                    RaftClientReply r = client.admin().transferLeadership(heir, config.controllerChangeTimeoutMs());
+                    LOG.info("controller: {} hands its leadership to {} before leaving the group: {}", agent.selfId, heir,
+                            r.isSuccess() ? "done" : r.getException());
+                }
+                return;
+            }
+            if (added != null) {
+                try {
+                    RaftClientReply r = client.getGroupManagementApi(added.getId()).add(
+                            RaftGroup.valueOf(agent.controllerGroupId, voters));
+                    if (!r.isSuccess() && !String.valueOf(r.getException()).contains("AlreadyExists")) {
+                        LOG.info("controller: {} could not host the controller group: {}", added.getId(), r.getException());
+                        return;
+                    }
+                } catch (AlreadyExistsException e) {
+                    // hosted already (a retried step)
+                }
+            }
+            SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+                    .setServersInNewConf(next)
+                    .setServersInCurrentConf(voters)
+                    .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                    .build();
+            RaftClientReply r = sendToSelf(client, args);
+            if (!r.isSuccess()) {
+                LOG.info("controller: {} failed: {}", what, r.getException());
+                return;
+            }
+            LOG.info("controller: {}", what);
+            if (remove != null) {
+                NodeState s = m.node(remove).map(NodeInfo::state).orElse(NodeState.LEFT);
+                if (s != NodeState.DOWN) {
+                    try {
+                        client.getGroupManagementApi(RaftPeerId.valueOf(remove)).remove(agent.controllerGroupId, true, false);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.debug("controller: {} did not remove its controller replica (it does so itself): {}", remove, e.toString());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.info("controller: {} failed: {}", what, e.toString());
+        }
+    }
+
+    /** Sends the configuration change to this node's replica, the leader. */
+    private RaftClientReply sendToSelf(RaftClient client, SetConfigurationRequest.Arguments args) throws IOException {
+        return client.getClientRpc().sendRequest(new SetConfigurationRequest(client.getId(), RaftPeerId.valueOf(agent.selfId),
+                agent.controllerGroupId, org.apache.ratis.rpc.CallId.getAndIncrement(), args));
+    }
+
+    private static List<String> ids(List<RaftPeer> peers) {
+        return peers.stream().map(x -> x.getId().toString()).toList();
+    }
+
+    // ------------------------------------------------------------------ audit
+
+    /**
+     * Compares a few partitions' voters (as their leaders report them) with the map; a group that
+     * holds one replica the map does not, in place of one the map lists (an interrupted move whose
+     * change went through after it was given up), gets the move recorded so that the mover
+     * completes it; any other disagreement is logged.
+     */
+    private void audit(ClusterMap m) throws IOException {
+        int n = Math.min(config.auditPartitionsPerPass(), m.partitions().size());
+        Duration look = Duration.ofMillis(Math.min(config.replicaOpTimeoutMs(), 2000));
+        for (int i = 0; i < n && !closed && isLeader(); i++) {
+            int p = Math.floorMod(auditCursor++, m.partitions().size());
+            PartitionReplicas part = m.partition(p);
+            if (part.move() != null || activeMoves.stream().anyMatch(k -> k.startsWith(p + "@"))) {
+                continue;
+            }
+            GroupState s;
+            try {
+                s = node.groupState(p, look);
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            Set<String> voters = ids(s);
+            Set<String> listed = Set.copyOf(part.replicas());
+            if (!s.stable() || voters.equals(listed)) {
+                continue;
+            }
+            Set<String> extra = new HashSet<>(voters);
+            extra.removeAll(listed);
+            Set<String> missing = new HashSet<>(listed);
+            missing.removeAll(voters);
+            ClusterMap now = leaderMap();
+            if (now.partition(p).changedAtEpoch() != part.changedAtEpoch()) {
+                continue; // changed meanwhile: look again on a later pass
+            }
+            if (extra.size() == 1 && missing.size() <= 1) {
+                String add = extra.iterator().next();
+                String remove = missing.isEmpty() ? null : missing.iterator().next();
+                LOG.warn("controller audit: partition {}'s voters are {} but the map lists {}: recording the move +{} -{}", p,
+                        voters, listed, add, remove);
+                propose(new ControlCommand.BeginMove(p, add, remove, now.epoch()));
+            } else {
+                LOG.warn("controller audit: partition {}'s voters are {} but the map lists {}", p, voters, listed);
+            }
+        }
+    }
+
+    long movesCompleted() {
+        return completed.get();
+    }
+
+    long movesAborted() {
+        return aborted.get();
+    }
+
+    void close() {
+        closed = true;
+        detector = null;
+        loop.shutdownNow();
+        movers.shutdownNow();
+        membership.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+            movers.awaitTermination(5, TimeUnit.SECONDS);
+            membership.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
