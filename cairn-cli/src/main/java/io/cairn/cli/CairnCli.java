@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = CairnCli.Version.class,
         description = "Cairn: a Redis-compatible, sharded, Raft-replicated, durable key-value store.",
-        subcommands = {ServerCommand.class, DemoCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServerCommand.class, DemoCommand.class, VerifyCommand.class, TopologyCommand.class,
+                LeaveCommand.class, RebalanceCommand.class, CommandLine.HelpCommand.class})
 public final class CairnCli {
 
     public static void main(String[] args) {

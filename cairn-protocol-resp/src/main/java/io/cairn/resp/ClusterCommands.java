@@ -259,6 +259,66 @@ final class ClusterCommands {
         return h;
     }
 
+    // ---------------------------------------------------------------- Cairn extensions (elastic membership)
+
+    /** The error of a membership command on a node without elastic membership (static peers, or a single node). */
+    private static Reply.Error unavailable(ClusterAdmin admin) {
+        String reason = admin.unavailableReason();
+        return reason == null ? null : Reply.err(reason);
+    }
+
+    /** CLUSTER MAP: the node's current cluster map as JSON (a bulk string), its epoch included. */
+    static Reply map(RespConnection c, byte[][] a) {
+        ClusterAdmin admin = c.rt.context.clusterAdmin();
+        Reply.Error refused = unavailable(admin);
+        return refused != null ? refused : Reply.bulk(admin.mapJson());
+    }
+
+    /**
+     * CLUSTER LEAVE [node-id]: asks the controller to drain the node (default: this one); {@code
+     * +OK epoch <n>} once the controller accepted it (the node is LEAVING in that map), or the
+     * controller's refusal with its own code word ({@code -STALEEPOCH}, {@code -TOOFEWNODES},
+     * {@code -UNKNOWNNODE}, ...). The controller round trip runs off the event loop.
+     */
+    static Reply leave(RespConnection c, byte[][] a) {
+        if (a.length > 3) {
+            return Builtins.subcommandSyntaxError("CLUSTER", a[1]);
+        }
+        ClusterAdmin admin = c.rt.context.clusterAdmin();
+        Reply.Error refused = unavailable(admin);
+        if (refused != null) {
+            return refused;
+        }
+        String node = a.length == 3 ? Builtins.ascii(a[2]) : null;
+        if (node != null && node.isBlank()) {
+            return Reply.err("node id must not be empty");
+        }
+        return c.later(() -> admin.leave(node).thenApply(v -> v.accepted()
+                ? new Reply.Simple("OK epoch " + v.epoch())
+                : Reply.error(v.errorLine())));
+    }
+
+    /**
+     * CLUSTER REBALANCE: what the planner makes of this node's map now. The controller leader runs
+     * the planner every loop by itself; this reports its view (moves under way, moves it would
+     * start, replicas still misplaced) so an operator can see whether and how far a rebalance is off.
+     */
+    static Reply rebalance(RespConnection c, byte[][] a) {
+        ClusterAdmin admin = c.rt.context.clusterAdmin();
+        Reply.Error refused = unavailable(admin);
+        if (refused != null) {
+            return refused;
+        }
+        ClusterAdmin.RebalanceStatus s = admin.rebalance();
+        return new Reply.MapReply(List.of(
+                Reply.bulk("epoch"), Reply.integer(s.epoch()),
+                Reply.bulk("moves-in-progress"), Reply.integer(s.movesInProgress()),
+                Reply.bulk("moves-startable"), Reply.integer(s.movesStartable()),
+                Reply.bulk("other-proposals"), Reply.integer(s.otherProposals()),
+                Reply.bulk("replicas-misplaced"), Reply.integer(s.replicasMisplaced()),
+                Reply.bulk("controller-loop-interval-ms"), Reply.integer(s.loopIntervalMs())));
+    }
+
     static Reply help(RespConnection c, byte[][] a) {
         return Builtins.help("CLUSTER",
                 "COUNTKEYSINSLOT <slot>",
@@ -269,11 +329,21 @@ final class ClusterCommands {
                 "    Return information about the cluster.",
                 "KEYSLOT <key>",
                 "    Return the hash slot for <key>.",
+                "LEAVE [<node-id>]",
+                "    Drain <node-id> (default: this node): the controller moves its replicas to other nodes, then",
+                "    marks it LEFT. Replies OK and the map's new epoch. Cairn extension (elastic membership).",
+                "MAP",
+                "    Return the cluster map (epoch, nodes and their states, replicas of every partition, moves",
+                "    in progress) as JSON. Cairn extension (elastic membership).",
                 "MYID",
                 "    Return the node id.",
                 "NODES",
                 "    Return cluster configuration seen by node. Output format:",
                 "    <id> <ip:port@bus-port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+                "REBALANCE",
+                "    Return what the planner makes of the map now: moves in progress, moves it would start,",
+                "    replicas not yet where the placement wants them. The controller runs it every loop.",
+                "    Cairn extension (elastic membership).",
                 "SHARDS",
                 "    Return information about slot range mappings and the nodes associated with them.",
                 "SLOTS",

@@ -62,4 +62,13 @@ public interface ServerContext {
     default DebugControl debug() {
         return DebugControl.DISABLED;
     }
+
+    /**
+     * The membership hooks of {@code CLUSTER MAP}, {@code CLUSTER LEAVE} and {@code CLUSTER
+     * REBALANCE} (Cairn extensions); unavailable, with a reason the commands return, unless the
+     * node has elastic membership.
+     */
+    default ClusterAdmin clusterAdmin() {
+        return ClusterAdmin.unavailable(ClusterAdmin.NOT_ELASTIC);
+    }
 }

@@ -519,6 +519,113 @@ public final class CairnServer implements AutoCloseable {
         public DebugControl debug() {
             return debug;
         }
+
+        private final io.cairn.resp.ClusterAdmin clusterAdmin = agent != null ? new ElasticAdmin(agent)
+                : io.cairn.resp.ClusterAdmin.unavailable(config.clustered()
+                        ? "this node has static membership (peers); CLUSTER MAP, LEAVE and REBALANCE need elastic"
+                                + " membership (start nodes with --bootstrap / --join)"
+                        : "this node is a single node, not part of a cluster; CLUSTER MAP, LEAVE and REBALANCE need"
+                                + " elastic membership (start nodes with --bootstrap / --join)");
+
+        @Override
+        public io.cairn.resp.ClusterAdmin clusterAdmin() {
+            return clusterAdmin;
+        }
+
+        /**
+         * CLUSTER MAP/LEAVE/REBALANCE of an elastic node, from its cluster agent. A LEAVE waits for the
+         * controller (at most {@code cluster.controller.command-timeout-ms}) on a thread of its own; one
+         * at a time per node, so a stuck controller cannot pile up threads.
+         */
+        private final class ElasticAdmin implements io.cairn.resp.ClusterAdmin {
+            private final io.cairn.cluster.agent.ClusterAgent agent;
+            // Its own planner: the controller's is not exposed; plans are a pure function of the map anyway.
+            private final io.cairn.cluster.Planner planner = new io.cairn.cluster.Planner();
+            private final long loopIntervalMs = io.cairn.cluster.agent.ClusterAgentConfig.from(config.values())
+                    .controllerLoopIntervalMs();
+            private final AtomicBoolean leaveInFlight = new AtomicBoolean();
+
+            ElasticAdmin(io.cairn.cluster.agent.ClusterAgent agent) {
+                this.agent = agent;
+            }
+
+            @Override
+            public String unavailableReason() {
+                return null;
+            }
+
+            @Override
+            public String mapJson() {
+                return new String(io.cairn.cluster.ClusterCodec.encode(agent.map()), StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public long epoch() {
+                return agent.epoch();
+            }
+
+            @Override
+            public CompletableFuture<Verdict> leave(String node) {
+                io.cairn.cluster.ClusterMap map = agent.map();
+                String id = node == null ? agent.self().id() : resolve(map, node);
+                if (id == null) {
+                    return CompletableFuture.completedFuture(new Verdict(false, map.epoch(), "UNKNOWNNODE node '" + node
+                            + "' is not in the cluster map at epoch " + map.epoch() + " (give a node id as CLUSTER MAP"
+                            + " or CLUSTER NODES shows it)"));
+                }
+                if (!leaveInFlight.compareAndSet(false, true)) {
+                    return CompletableFuture.completedFuture(new Verdict(false, map.epoch(), "ERR a CLUSTER LEAVE sent"
+                            + " through this node is still waiting for the controller; retry once it has answered"));
+                }
+                CompletableFuture<Verdict> verdict = new CompletableFuture<>();
+                Thread t = new Thread(() -> {
+                    try {
+                        io.cairn.cluster.ClusterCodec.ControlReply r = agent.submit(new io.cairn.cluster.ControlCommand.Leave(id));
+                        if (r.accepted()) {
+                            LOG.info("CLUSTER LEAVE: node {} is leaving the cluster (epoch {})", id, r.epoch());
+                        }
+                        verdict.complete(new Verdict(r.accepted(), r.epoch(), r.accepted() ? null : r.errorLine()));
+                    } catch (IOException | RuntimeException e) {
+                        verdict.completeExceptionally(new IOException("the controller did not accept the leave of node "
+                                + id + ": " + e.getMessage(), e));
+                    } finally {
+                        leaveInFlight.set(false);
+                    }
+                }, "cairn-cluster-leave");
+                t.setDaemon(true);
+                t.start();
+                return verdict;
+            }
+
+            /** A map node id as given, or the member whose CLUSTER NODES id (SHA-1 of its name, as RaftClusterView gives) it is; null if none. */
+            private static String resolve(io.cairn.cluster.ClusterMap map, String node) {
+                if (map.node(node).isPresent()) {
+                    return node;
+                }
+                for (io.cairn.cluster.NodeInfo n : map.nodes()) {
+                    if (sha1Hex(n.id()).equals(node)) {
+                        return n.id();
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public RebalanceStatus rebalance() {
+                io.cairn.cluster.ClusterMap map = agent.map();
+                int startable = 0;
+                int other = 0;
+                for (io.cairn.cluster.ControlCommand c : planner.plan(map)) {
+                    if (c instanceof io.cairn.cluster.ControlCommand.BeginMove) {
+                        startable++;
+                    } else {
+                        other++;
+                    }
+                }
+                return new RebalanceStatus(map.epoch(), map.movesInProgress(), startable, other, planner.distance(map),
+                        loopIntervalMs);
+            }
+        }
     }
 
     private final DebugControl debug = new Debug();
