@@ -1,5 +1,8 @@
 package io.cairn.server.elastic;
 
+import static io.cairn.server.elastic.ElasticNodes.await;
+import static io.cairn.server.elastic.ElasticNodes.freePort;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,18 +17,12 @@ import io.cairn.cluster.PartitionReplicas;
 import io.cairn.cluster.Planner;
 import io.cairn.server.embedded.Cairn;
 import io.cairn.server.embedded.CairnNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,32 +42,20 @@ class ClusterAdminCommandsTest {
     @TempDir
     Path dir;
 
-    private final List<CairnNode> nodes = new ArrayList<>();
+    private ElasticNodes nodes;
+
+    @org.junit.jupiter.api.BeforeEach
+    void fixture() {
+        nodes = new ElasticNodes(dir);
+    }
 
     @AfterEach
     void stop() {
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            nodes.get(i).close();
-        }
+        nodes.close();
     }
 
     private CairnNode start(String name, int raftPort, Map<String, String> how) {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("node-id", name);
-        s.put("port", "0");
-        s.put("raft-port", String.valueOf(raftPort));
-        s.put("partitions", "4");
-        s.put("data-dir", dir.resolve(name).toString());
-        s.put("command-timeout-ms", "5000");
-        s.put("raft.election.timeout-min-ms", "400");
-        s.put("raft.election.timeout-max-ms", "800");
-        s.put("cluster.heartbeat-interval-ms", "300");
-        s.put("cluster.controller.loop-interval-ms", "300");
-        s.put("cluster.reconcile-interval-ms", "1000");
-        s.putAll(how);
-        CairnNode n = Cairn.node(s);
-        nodes.add(n);
-        return n;
+        return nodes.start(name, raftPort, how);
     }
 
     @Test
@@ -163,9 +148,9 @@ class ClusterAdminCommandsTest {
         s.put("partitions", "2");
         s.put("data-dir", dir.resolve("s1").toString());
         CairnNode staticNode = Cairn.node(s);
-        nodes.add(staticNode);
+        nodes.adopt(staticNode);
         CairnNode single = Cairn.node(Map.of("port", "0"));
-        nodes.add(single);
+        nodes.adopt(single);
 
         try (Jedis j = jedis(staticNode)) {
             for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE"}) {
@@ -240,19 +225,5 @@ class ClusterAdminCommandsTest {
                 .digest(name.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static void await(Duration timeout, BooleanSupplier condition, Supplier<String> what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what.get());
-            }
-            Thread.sleep(200);
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -1,22 +1,19 @@
 package io.cairn.server.elastic;
 
+import static io.cairn.server.elastic.ElasticNodes.await;
+import static io.cairn.server.elastic.ElasticNodes.freePort;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cairn.cluster.ClusterMap;
 import io.cairn.cluster.PartitionReplicas;
-import io.cairn.server.embedded.Cairn;
 import io.cairn.server.embedded.CairnNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,32 +31,20 @@ class ElasticMembershipTest {
     @TempDir
     Path dir;
 
-    private final List<CairnNode> nodes = new ArrayList<>();
+    private ElasticNodes nodes;
+
+    @org.junit.jupiter.api.BeforeEach
+    void fixture() {
+        nodes = new ElasticNodes(dir);
+    }
 
     @AfterEach
     void stop() {
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            nodes.get(i).close();
-        }
+        nodes.close();
     }
 
     private CairnNode start(String name, int raftPort, Map<String, String> how) {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("node-id", name);
-        s.put("port", "0");
-        s.put("raft-port", String.valueOf(raftPort));
-        s.put("partitions", "4");
-        s.put("data-dir", dir.resolve(name).toString());
-        s.put("command-timeout-ms", "5000");
-        s.put("raft.election.timeout-min-ms", "400");
-        s.put("raft.election.timeout-max-ms", "800");
-        s.put("cluster.heartbeat-interval-ms", "300");
-        s.put("cluster.controller.loop-interval-ms", "300");
-        s.put("cluster.reconcile-interval-ms", "1000");
-        s.putAll(how);
-        CairnNode n = Cairn.node(s);
-        nodes.add(n);
-        return n;
+        return nodes.start(name, raftPort, how);
     }
 
     @Test
@@ -133,20 +118,5 @@ class ElasticMembershipTest {
         return true;
     }
 
-    private static void await(Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what.get());
-            }
-            Thread.sleep(200);
-        }
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }
