@@ -42,12 +42,13 @@ class GroupCommitterTest {
         @Override
         public synchronized CompletableFuture<byte[]> send(byte[] encoded) {
             List<Command> batch = CommandCodec.decode(encoded);
-            sent.add(batch);
             CompletableFuture<byte[]> f = new CompletableFuture<>();
+            // The reply to give when released, recorded before the batch becomes visible: a test that
+            // sees it in sent may call releaseAll (unsynchronized) at once.
+            replies.put(f, ReplyCodec.encode(batch.stream().map(c -> (Reply) Reply.integer(c.version())).toList()));
             answers.add(f);
             pending.add(f);
-            // remember the reply to give when released
-            replies.put(f, ReplyCodec.encode(batch.stream().map(c -> (Reply) Reply.integer(c.version())).toList()));
+            sent.add(batch);
             return f;
         }
 
