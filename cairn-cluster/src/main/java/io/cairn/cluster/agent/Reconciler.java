@@ -133,7 +133,10 @@ final class Reconciler {
                     pushed.put(p, key);
                 }
                 boolean involved = part.replicas().contains(self) || (part.move() != null && self.equals(part.move().add()));
-                if (involved && !node.hosts(p)) {
+                // A replica removed from the group earlier closes itself but still counts as hosted until
+                // dropped; if the map lists this node again (a move back), it must be replaced by a fresh
+                // one, or the leader's catch-up would wait on a replica that never answers.
+                if (involved && (!node.hosts(p) || !divisionAlive(p))) {
                     host(m, part, timeout, firstReplicas);
                 } else if (!involved && mayDrop && (node.hosts(p) || hasGroup(p))) {
                     // A replica removed from its group while it led closes itself and no longer counts as
@@ -193,6 +196,15 @@ final class Reconciler {
         hostedNew.incrementAndGet();
         LOG.info("node {}: hosts a replica of partition {} (map epoch {}{})", agent.selfId, p, m.epoch(),
                 part.move() != null && agent.selfId.equals(part.move().add()) ? ", destination of move " + part.move() : "");
+    }
+
+    /** True if this node's replica of {@code p} exists and is not closing or closed. */
+    private boolean divisionAlive(int p) {
+        try {
+            return node.division(p).getInfo().isAlive();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** True if this node's Raft server still has partition {@code p}'s group (alive or closed). */
