@@ -92,7 +92,7 @@ public final class ReplicatedCommandService implements CommandService {
     private CompletableFuture<Reply> run(int p, GroupCommitter.Template t, boolean write, Session session) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         CompletableFuture<GroupCommitter.Applied> sent = write
-                ? writeRetrying(p, t, session, deadline)
+                ? node.write(p, t, session.write())
                 : readRetrying(p, t, session, deadline);
         return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((applied, error) -> {
             if (error == null) {
@@ -125,35 +125,6 @@ public final class ReplicatedCommandService implements CommandService {
             Executor later = CompletableFuture.delayedExecutor(READ_RETRY_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
             return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> readRetrying(p, t, session, deadline));
         }).thenCompose(f -> f);
-    }
-
-    /**
-     * A write the leader refused because it is handing its leadership over (Ratis checks this
-     * before it appends anything, so the write was not applied) is sent again, to whichever
-     * replica leads next, until the command's deadline; other failures are final.
-     */
-    private CompletableFuture<GroupCommitter.Applied> writeRetrying(int p, GroupCommitter.Template t, Session session,
-                                                                    long deadline) {
-        return node.write(p, t, session.write()).handle((applied, error) -> {
-            if (error == null) {
-                return CompletableFuture.completedFuture(applied);
-            }
-            if (closed || !refusedBySteppingDownLeader(error)
-                    || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READ_RETRY_PAUSE_MILLIS) > deadline) {
-                return CompletableFuture.<GroupCommitter.Applied>failedFuture(error);
-            }
-            Executor later = CompletableFuture.delayedExecutor(READ_RETRY_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
-            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> writeRetrying(p, t, session, deadline));
-        }).thenCompose(f -> f);
-    }
-
-    static boolean refusedBySteppingDownLeader(Throwable error) {
-        for (Throwable c = error; c != null; c = c.getCause()) {
-            if (c instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Ratis's ways of saying "no leader to serve this right now" (as opposed to a definite failure). */
