@@ -865,6 +865,48 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
+     * Hands the leadership of every partition this node leads to another live replica, all at once,
+     * within {@code budget}: what a graceful shutdown does first, so that clients wait for a
+     * transfer (a round trip or two) instead of an election timeout. A partition whose freshest
+     * other replica has been silent for a minimum election timeout or longer is left alone (its
+     * node is probably down too, as when a whole cluster stops). Returns the partitions handed over.
+     */
+    public int handOverLeadership(Duration budget) {
+        long silentMs = config.electionTimeoutMinMs();
+        List<java.util.concurrent.Future<Boolean>> transfers = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int p : new java.util.TreeSet<>(hosted)) {
+                if (closed || !isLeader(p)) {
+                    continue;
+                }
+                RaftPeerId target = stepDownTarget(p);
+                long silence = target == null ? -1 : followerSilenceMs(p, target);
+                if (target == null || silence < 0 || silence >= silentMs) {
+                    continue;
+                }
+                int partition = p;
+                transfers.add(pool.submit(() -> transferLeadership(partition, target, budget)));
+            }
+            long deadline = System.nanoTime() + budget.toNanos();
+            int moved = 0;
+            for (java.util.concurrent.Future<Boolean> t : transfers) {
+                try {
+                    if (t.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        moved++;
+                    }
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    t.cancel(true);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            pool.shutdownNow(); // stragglers are abandoned: Ratis bounds each transfer by the budget anyway
+            return moved;
+        }
+    }
+
+    /**
      * How long ago the partition's follower {@code follower} last answered this node as leader
      * (Ratis's follower info); -1 if this node does not lead the partition or does not know.
      */

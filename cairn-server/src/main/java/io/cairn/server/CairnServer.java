@@ -436,6 +436,7 @@ public final class CairnServer implements AutoCloseable {
             }
             return;
         }
+        handOverLeadership();
         try {
             try {
                 if (http != null) {
@@ -461,6 +462,28 @@ public final class CairnServer implements AutoCloseable {
                     stopped.countDown();
                 }
             }
+        }
+    }
+
+    /**
+     * Before the listeners close: leadership of this node's partitions moves to live replicas while
+     * connected clients can still be served (their commands are routed to the new leaders). Bounded
+     * by {@code shutdown-leader-handover-ms}; 0 turns it off.
+     */
+    private void handOverLeadership() {
+        long budgetMs = config.longValue("shutdown-leader-handover-ms");
+        if (raft == null || budgetMs == 0) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            int moved = raft.handOverLeadership(java.time.Duration.ofMillis(budgetMs));
+            if (moved > 0) {
+                LOG.info("shutdown: handed over leadership of {} partition(s) in {} ms", moved,
+                        (System.nanoTime() - started) / 1_000_000);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("shutdown: leadership hand-over failed, partitions will elect new leaders: {}", e.toString());
         }
     }
 

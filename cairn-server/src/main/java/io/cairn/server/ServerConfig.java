@@ -102,6 +102,9 @@ public final class ServerConfig {
         d.put("command-timeout-ms", "10000");
         d.put("cluster-start-timeout-ms", "60000");
         d.put("leader-balance-interval-ms", "5000");
+        // A graceful stop (SIGTERM, SHUTDOWN) first hands over the partitions this node leads, all at
+        // once, for at most this long: clients then wait for a transfer, not an election timeout.
+        d.put("shutdown-leader-handover-ms", "3000");
         // How cluster clients are served: proxy (every node serves every key) or redirect (MOVED to
         // the partition's leader, as Redis Cluster); see io.cairn.resp.ClusterModeSettings.
         d.put(ClusterModeSettings.MODE, "proxy");
@@ -243,6 +246,10 @@ public final class ServerConfig {
             throw new IllegalArgumentException("storage rocksdb needs --data-dir");
         }
         bool("protected-mode");
+        long handover = longValue("shutdown-leader-handover-ms");
+        if (handover < 0 || handover > 60_000) {
+            throw new IllegalArgumentException("shutdown-leader-handover-ms must be in 0..60000, got " + handover);
+        }
         debugCommand();
         io.cairn.api.consistency.Durability.parse(string("durability"));
         io.cairn.api.consistency.ReadConsistency.parse(string("read-consistency"));
