@@ -24,6 +24,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--bind", description = "Address to listen on (default 127.0.0.1).")
     String bind;
 
+    @Option(names = "--advertise-host", description = "Address other nodes and cluster clients reach this node at "
+            + "(default: --bind; required when --bind is 0.0.0.0 or ::).")
+    String advertiseHost;
+
     @Option(names = "--port", description = "RESP port (default 6380; 0 picks a free one).")
     Integer port;
 
@@ -110,6 +114,7 @@ final class ServerCommand implements Callable<Integer> {
         }
         putIf(flags, "join", join);
         putIf(flags, "zone", zone);
+        putIf(flags, "advertise-host", advertiseHost);
         if (raftPort != null && peers == null) {
             if (!bootstrap && join == null) {
                 throw new IllegalArgumentException("--raft-port needs --peers, --bootstrap or --join");

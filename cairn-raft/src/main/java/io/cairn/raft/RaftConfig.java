@@ -86,6 +86,9 @@ import java.util.Map;
  * @param clientDrainMs           {@code raft.client.drain-ms}: when a partition's replicas change, this node opens a
  *                                new client for the partition and lets the old one finish the commands it already
  *                                took for at most this long before closing it (what is left then fails)
+ * @param advertiseHost           {@code raft.advertise-host}: the host other nodes reach this one at (what its own
+ *                                peer address in a group says); default {@code raft.host}, required when that is a
+ *                                wildcard address (0.0.0.0, ::) since a peer cannot dial a wildcard
  */
 public record RaftConfig(Path storageDir, String host, int port, String clusterId,
                          int electionTimeoutMinMs, int electionTimeoutMaxMs, int requestTimeoutMs,
@@ -97,7 +100,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                          int completionThreads, int clientOutstandingMax, int batchMaxCommands, int batchMaxBytes, int batchMaxInFlight,
                          int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch,
                          double leaseRatio, int readMaxWaiters, int moveMaxConcurrent, int moveStagingTimeoutMs,
-                         int moveCatchUpGap, long snapshotReceiveBytesPerSec, int clientDrainMs) {
+                         int moveCatchUpGap, long snapshotReceiveBytesPerSec, int clientDrainMs,
+                         String advertiseHost) {
 
     public enum Durability { STRICT, RELAXED }
 
@@ -144,6 +148,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
     public static final String MOVE_CATCH_UP_GAP = "raft.move.catch-up-gap";
     public static final String SNAPSHOT_RECEIVE_BYTES_PER_SEC = "raft.snapshot.receive-bytes-per-sec";
     public static final String CLIENT_DRAIN_MS = "raft.client.drain-ms";
+    public static final String ADVERTISE_HOST = "raft.advertise-host";
 
     /** The smallest non-zero {@link #SNAPSHOT_RECEIVE_BYTES_PER_SEC}: below it a snapshot of any size takes forever. */
     public static final long MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC = 64 * 1024;
@@ -199,6 +204,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 SNAPSHOT_RECEIVE_BYTES_PER_SEC + " (0 = unlimited, else at least " + MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC
                         + ")", snapshotReceiveBytesPerSec);
         require(clientDrainMs > 0, CLIENT_DRAIN_MS, clientDrainMs);
+        require(advertiseHost != null && !advertiseHost.isBlank() && !isWildcard(advertiseHost),
+                ADVERTISE_HOST + " (a wildcard " + HOST + " needs an address peers can dial)", advertiseHost);
     }
 
     /**
@@ -254,7 +261,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 i(s, BATCH_MAX_WAIT_MICROS, 0), i(s, BATCH_MAX_PENDING, 16_384),
                 i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096),
                 i(s, MOVE_MAX_CONCURRENT, 2), i(s, MOVE_STAGING_TIMEOUT_MS, defaultStagingTimeoutMs(s)), i(s, MOVE_CATCH_UP_GAP, 1000),
-                l(s, SNAPSHOT_RECEIVE_BYTES_PER_SEC, 0), i(s, CLIENT_DRAIN_MS, 30_000));
+                l(s, SNAPSHOT_RECEIVE_BYTES_PER_SEC, 0), i(s, CLIENT_DRAIN_MS, 30_000),
+                s.getOrDefault(ADVERTISE_HOST, s.getOrDefault(HOST, "127.0.0.1")));
     }
 
     /**
@@ -280,6 +288,12 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
         return appenderBufferBytes + 8;
     }
 
+    /** True for the any-address forms a server may bind to but no peer can dial. */
+    public static boolean isWildcard(String host) {
+        String h = host.trim();
+        return h.equals("0.0.0.0") || h.equals("::") || h.equals("[::]") || h.equals("0:0:0:0:0:0:0:0");
+    }
+
     private static final java.util.Set<String> KNOWN = java.util.Set.of(STORAGE_DIR, HOST, PORT, CLUSTER_ID,
             ELECTION_TIMEOUT_MIN_MS, ELECTION_TIMEOUT_MAX_MS, REQUEST_TIMEOUT_MS, DURABILITY, SEGMENT_SIZE_MAX_BYTES,
             APPENDER_BUFFER_BYTES, APPENDER_BUFFER_ELEMENTS, LOG_QUEUE_ELEMENTS, LOG_QUEUE_BYTES, SEGMENT_CACHE_BYTES, PURGE_GAP,
@@ -287,7 +301,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS, CLIENT_ATTEMPT_TIMEOUT_MS,
             COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
             BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS, MOVE_MAX_CONCURRENT,
-            MOVE_STAGING_TIMEOUT_MS, MOVE_CATCH_UP_GAP, SNAPSHOT_RECEIVE_BYTES_PER_SEC, CLIENT_DRAIN_MS);
+            MOVE_STAGING_TIMEOUT_MS, MOVE_CATCH_UP_GAP, SNAPSHOT_RECEIVE_BYTES_PER_SEC, CLIENT_DRAIN_MS, ADVERTISE_HOST);
 
     private static void require(boolean ok, String key, Object value) {
         if (!ok) {

@@ -362,7 +362,7 @@ public final class RaftNode implements AutoCloseable {
     /** This node as a Raft peer, with its bound address. */
     public RaftPeer peer() {
         InetSocketAddress a = address();
-        return RaftPeer.newBuilder().setId(peerId).setAddress(config.host() + ":" + a.getPort()).build();
+        return RaftPeer.newBuilder().setId(peerId).setAddress(config.advertiseHost() + ":" + a.getPort()).build();
     }
 
     /**

@@ -255,6 +255,7 @@ public final class CairnServer implements AutoCloseable {
         Map<String, String> raftSettings = new LinkedHashMap<>(config.raftSettings());
         raftSettings.put(RaftConfig.STORAGE_DIR, dataDir.resolve("raft").toString());
         raftSettings.putIfAbsent(RaftConfig.HOST, config.string("bind"));
+        raftSettings.putIfAbsent(RaftConfig.ADVERTISE_HOST, config.advertiseHost());
         raftSettings.put(RaftConfig.PORT, config.string("raft-port"));
         raftSettings.put(RaftConfig.CLUSTER_ID, config.string("cluster-id"));
         raftSettings.put(RaftConfig.DURABILITY, config.string("durability").toUpperCase(java.util.Locale.ROOT));
@@ -268,7 +269,7 @@ public final class CairnServer implements AutoCloseable {
                             io.cairn.cluster.ClusterSettings.fromConfig(config.values()))
                     : io.cairn.cluster.agent.ClusterAgent.Startup.join(java.util.Arrays.stream(config.string("join").split(","))
                             .map(String::trim).filter(x -> !x.isEmpty()).toList());
-            agent.start(config.string("bind") + ":" + respPort, config.string("zone") == null ? "" : config.string("zone"), how);
+            agent.start(config.advertiseHost() + ":" + respPort, config.string("zone") == null ? "" : config.string("zone"), how);
         } catch (IOException | RuntimeException e) {
             agent.close();
             node.close();

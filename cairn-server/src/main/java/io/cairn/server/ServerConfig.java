@@ -57,6 +57,9 @@ public final class ServerConfig {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("node-id", null);
         d.put("bind", "127.0.0.1");
+        // The host other nodes and cluster clients are told to reach this node at (cluster map, Raft
+        // peer address, MOVED); default: bind. Required when bind is a wildcard (0.0.0.0, ::).
+        d.put("advertise-host", null);
         d.put("port", "6380");
         d.put("data-dir", null);
         d.put("storage", "memory");
@@ -275,6 +278,10 @@ public final class ServerConfig {
                 throw new IllegalArgumentException("bootstrap/join need --node-id and --raft-port (the Raft address"
                         + " other nodes reach this one at)");
             }
+            if (io.cairn.raft.RaftConfig.isWildcard(advertiseHost())) {
+                throw new IllegalArgumentException("bind " + string("bind") + " is a wildcard address that no other node"
+                        + " can dial: set advertise-host to this node's reachable address");
+            }
             int raftPort = intValue("raft-port");
             if (raftPort < 1 || raftPort > 65535) {
                 throw new IllegalArgumentException("raft-port must be in 1..65535, got " + raftPort);
@@ -361,6 +368,12 @@ public final class ServerConfig {
     /** True when the node is one member of a replicated cluster: static ({@code peers}) or elastic. */
     public boolean clustered() {
         return (string("peers") != null && !string("peers").isBlank()) || elastic();
+    }
+
+    /** The host this node tells others to reach it at: {@code advertise-host}, else {@code bind}. */
+    public String advertiseHost() {
+        String a = string("advertise-host");
+        return a == null || a.isBlank() ? string("bind") : a.trim();
     }
 
     /** True when membership is elastic: this node bootstraps a cluster or joins one ({@code join} seeds). */
