@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
         versionProvider = CairnCli.Version.class,
         description = "Cairn: a Redis-compatible, sharded, Raft-replicated, durable key-value store.",
         subcommands = {ServerCommand.class, DemoCommand.class, VerifyCommand.class, TopologyCommand.class,
-                LeaveCommand.class, RebalanceCommand.class, CommandLine.HelpCommand.class})
+                LeaveCommand.class, RebalanceCommand.class, JoinCommand.class, DataCommands.Put.class,
+                DataCommands.Get.class, DataCommands.Delete.class, DataCommands.Scan.class, DataCommands.Stats.class,
+                DataCommands.Ping.class, ReplCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class CairnCli {
 
     public static void main(String[] args) {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = {"Run a Cairn node that speaks the Redis protocol.",
                 "Settings come from defaults < --config YAML < flags < CAIRN_* environment variables."})
-final class ServerCommand implements Callable<Integer> {
+class ServerCommand implements Callable<Integer> {
     @Option(names = "--config", description = "YAML file with settings (same keys as the flags).")
     Path configFile;
 
