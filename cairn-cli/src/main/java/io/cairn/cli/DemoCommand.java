@@ -42,8 +42,22 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--duration", description = "Seconds to keep serving after the workload; -1 = until Ctrl-C (default).")
     long durationSeconds = -1;
 
+    @Option(names = "--verbose", description = "Show the nodes' logs (default: warnings of Cairn only).")
+    boolean verbose;
+
+    /** Keeps the demo's screen readable: three nodes' INFO logs and Ratis's shutdown noise would bury the output. */
+    private void quietLogs() {
+        if (verbose) {
+            return;
+        }
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.ratis", "off");
+        java.util.logging.Logger.getLogger("org.apache.ratis").setLevel(java.util.logging.Level.SEVERE);
+    }
+
     @Override
     public Integer call() throws Exception {
+        quietLogs();
         if (keys < 1 || keys > 10_000_000) {
             System.err.println("cairn demo: --keys must be in 1..10000000");
             return 1;
@@ -55,11 +69,12 @@ final class DemoCommand implements Callable<Integer> {
             respPorts[i] = portFree(port + i) ? port + i : freePort();
             raftPorts[i] = freePort();
         }
-        String peers = java.util.stream.IntStream.range(0, NODES)
-                .mapToObj(i -> "n" + (i + 1) + "@127.0.0.1:" + raftPorts[i] + "/" + respPorts[i])
-                .collect(Collectors.joining(","));
-        System.out.println("starting a " + NODES + "-node cluster (replication factor 3, memory engine, Raft logs in "
-                + dir + ")");
+        int[] httpPorts = new int[NODES];
+        for (int i = 0; i < NODES; i++) {
+            httpPorts[i] = freePort();
+        }
+        System.out.println("starting a " + NODES + "-node elastic cluster (n1 bootstraps it, the others join; replication"
+                + " factor 3, memory engine, Raft logs in " + dir + ")");
         List<CairnServer> servers = new ArrayList<>();
         Runnable stopAll = () -> {
             servers.forEach(CairnServer::close);
@@ -67,15 +82,27 @@ final class DemoCommand implements Callable<Integer> {
         };
         ShutdownSignals.closeOnTermination(stopAll);
         try {
-            // Nodes start one after another; each partition elects a leader once two of its replicas are up.
+            // n1 bootstraps the cluster (controller and every partition on one node); n2 and n3 join through
+            // it and the controller moves replicas onto them until each partition has three.
             for (int i = 0; i < NODES; i++) {
                 Map<String, String> flags = new LinkedHashMap<>();
                 flags.put("node-id", "n" + (i + 1));
                 flags.put("port", String.valueOf(respPorts[i]));
-                flags.put("peers", peers);
+                flags.put("raft-port", String.valueOf(raftPorts[i]));
+                flags.put("http.port", String.valueOf(httpPorts[i]));
+                if (i == 0) {
+                    flags.put("bootstrap", "yes");
+                } else {
+                    flags.put("join", "127.0.0.1:" + raftPorts[0]);
+                }
                 flags.put("data-dir", dir.resolve("n" + (i + 1)).toString());
+                // Short control periods: a demo should settle in seconds, not in production's calmer rhythm.
+                flags.put("cluster.heartbeat-interval-ms", "300");
+                flags.put("cluster.controller.loop-interval-ms", "300");
+                flags.put("cluster.reconcile-interval-ms", "500");
                 servers.add(CairnServer.start(ServerConfig.load(null, flags, List.of(), Map.of())));
             }
+            awaitReplicated(servers.get(0), 120_000);
             int partitions = servers.get(0).config().intValue("partitions");
             awaitLeaders(servers, partitions, 60_000);
             runWorkload(respPorts);
@@ -93,6 +120,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             System.out.println("for example:    redis-cli -p " + respPorts[1] + " GET demo:key:42");
             System.out.println("cluster-aware:  redis-cli -c -p " + respPorts[0] + " CLUSTER SLOTS");
+            System.out.println("cairn CLI:      ./cairn get -p " + respPorts[1] + " demo:key:42     ./cairn topology -p "
+                    + respPorts[0] + "     ./cairn repl -p " + respPorts[2]);
+            System.out.println("HTTP/JSON:      curl -s localhost:" + httpPorts[0] + "/v1/kv/demo:key:42     curl -s localhost:"
+                    + httpPorts[1] + "/v1/topology     curl -s localhost:" + httpPorts[2] + "/metrics");
+            System.out.println("grow/shrink:    ./cairn join 127.0.0.1:" + raftPorts[0] + " --node-id n4 --raft-port <free port>"
+                    + " --port <free port> --data-dir <dir>     ./cairn leave -p " + respPorts[0] + " --node n4 --wait");
             System.out.println("consistency:    redis-cli -p " + respPorts[2]
                     + " CLIENT CONSISTENCY   (READ LINEARIZABLE|LEASE|FOLLOWER|STALE, WRITE MAJORITY|ALL)");
             if (durationSeconds >= 0) {
@@ -109,6 +142,28 @@ final class DemoCommand implements Callable<Integer> {
             throw e;
         }
         return 0;
+    }
+
+    /** Until the controller has given every partition its three replicas and no move is under way. */
+    private static void awaitReplicated(CairnServer server, long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (true) {
+            io.cairn.cluster.ClusterMap map = server.agent().map();
+            int rf = map.settings() == null ? 3 : map.settings().replicationFactor();
+            long placed = map.partitions().stream().filter(p -> p.move() == null && p.replicas().size() == rf).count();
+            if (placed == map.partitions().size() && !map.partitions().isEmpty()) {
+                System.out.printf("\rreplicas placed: %d of %d partitions have %d replicas (map epoch %d)%n", placed,
+                        map.partitions().size(), rf, map.epoch());
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException((map.partitions().size() - placed) + " partitions still without "
+                        + rf + " replicas after " + timeoutMillis + " ms");
+            }
+            System.out.printf("\rplacing replicas: %d of %d partitions have %d replicas (map epoch %d)", placed,
+                    map.partitions().size(), rf, map.epoch());
+            Thread.sleep(200);
+        }
     }
 
     private static void awaitLeaders(List<CairnServer> servers, int partitions, long timeoutMillis)
