@@ -76,7 +76,9 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("starting a " + NODES + "-node elastic cluster (n1 bootstraps it, the others join; replication"
                 + " factor 3, memory engine, Raft logs in " + dir + ")");
         List<CairnServer> servers = new ArrayList<>();
+        java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
         Runnable stopAll = () -> {
+            stopping.countDown(); // ends the --duration wait at once on SIGTERM
             servers.forEach(CairnServer::close);
             deleteRecursively(dir);
         };
@@ -129,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("consistency:    redis-cli -p " + respPorts[2]
                     + " CLIENT CONSISTENCY   (READ LINEARIZABLE|LEASE|FOLLOWER|STALE, WRITE MAJORITY|ALL)");
             if (durationSeconds >= 0) {
-                Thread.sleep(durationSeconds * 1000);
+                stopping.await(durationSeconds, java.util.concurrent.TimeUnit.SECONDS);
                 stopAll.run();
             } else {
                 System.out.println("serving until Ctrl-C");

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cairn.cli.process.CliProcess;
+import io.cairn.cli.process.CliProcess.Run;
 import io.cairn.cli.process.ServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,31 +47,8 @@ class DataCommandsTest {
         }
     }
 
-    record Run(int exit, String out, String err) {}
-
-    private static List<String> command(String... args) {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "io.cairn.cli.CairnCli"));
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
     private Run cairnWithInput(String stdin, String... args) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        }
-        Process p = pb.start();
-        if (stdin != null) {
-            try (var in = p.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "cairn " + String.join(" ", args) + " did not finish");
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        return CliProcess.run(dir, stdin, args);
     }
 
     private Run cairn(String... args) throws IOException, InterruptedException {
@@ -145,7 +124,7 @@ class DataCommandsTest {
     @Test
     void replOnAPseudoTerminalFormatsRepliesAsRedisCliDoes() throws Exception {
         // script(1) runs the REPL on a fresh pseudo-terminal and copies what it writes there to stdout.
-        String repl = String.join(" ", command("repl", "-p", port(), "--history-file", dir.resolve("history").toString()))
+        String repl = String.join(" ", CliProcess.command("repl", "-p", port(), "--history-file", dir.resolve("history").toString()))
                 .replace("*", "\\*");
         ProcessBuilder pb = new ProcessBuilder("script", "-qfec", repl, "/dev/null");
         Path out = Files.createTempFile(dir, "tty", ".txt");
