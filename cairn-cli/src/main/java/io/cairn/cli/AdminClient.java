@@ -21,7 +21,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * The RESP side of the operator commands ({@code cairn topology}, {@code leave}, {@code
  * rebalance}): one Jedis connection to a node and Cairn's CLUSTER extensions (MAP, LEAVE,
- * REBALANCE) plus CLUSTER SHARDS for the partitions' leaders. Failures become {@link Failure}s
+ * REBALANCE [START], LAG) plus CLUSTER SHARDS for the partitions' leaders. Failures become {@link Failure}s
  * carrying the command's exit code: 1 error, 2 not found, 3 no connection, 4 timeout.
  */
 final class AdminClient implements AutoCloseable {
@@ -110,12 +110,26 @@ final class AdminClient implements AutoCloseable {
 
     /** A connection to another node, reached at {@code respAddress} as the map records it ({@code host:port}). */
     static AdminClient connect(Options o, String respAddress) throws Failure {
+        return connect(o, respAddress, o.socketTimeoutMs);
+    }
+
+    /** As {@link #connect(Options, String)}, with its own connect and read timeout. */
+    static AdminClient connect(Options o, String respAddress, int timeoutMs) throws Failure {
         int colon = respAddress.lastIndexOf(':');
+        int port;
+        try {
+            port = colon < 0 ? -1 : Integer.parseInt(respAddress.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65_535) {
+            throw new Failure(ERROR, "the map records no usable RESP address ('" + respAddress + "')");
+        }
         String host = respAddress.substring(0, colon);
         if (host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = o.host; // a wildcard bind: the node is on the host we were pointed at
         }
-        return new AdminClient(host, Integer.parseInt(respAddress.substring(colon + 1)), o.password, o.socketTimeoutMs);
+        return new AdminClient(host, port, o.password, timeoutMs);
     }
 
     /** CLUSTER MAP, decoded (and checked) by the controller's own codec. */
@@ -141,6 +155,43 @@ final class AdminClient implements AutoCloseable {
             throw new Failure(ERROR, address + " answered CLUSTER LEAVE with '" + s + "'");
         }
         return Long.parseLong(s.substring("OK epoch ".length()).trim());
+    }
+
+    /** CLUSTER REBALANCE START: the map's epoch once the controller accepted the request. */
+    long requestRebalance() throws Failure {
+        String s = text(call("CLUSTER REBALANCE START", "REBALANCE", "START"));
+        if (!s.startsWith("OK epoch ")) {
+            throw new Failure(ERROR, address + " answered CLUSTER REBALANCE START with '" + s + "'");
+        }
+        return Long.parseLong(s.substring("OK epoch ".length()).trim());
+    }
+
+    /** A partition the asked node leads, as CLUSTER LAG reports it. */
+    record PartitionLag(int partition, String leader, long term, long commitIndex, long lastIndex,
+                        List<ReplicaLag> replicas) {}
+
+    /** One other replica of a led partition: how far behind the leader's log, and how long silent. */
+    record ReplicaLag(String node, String role, long matchIndex, long lag, long lastContactMs) {}
+
+    /** CLUSTER LAG: the partitions this node leads, with their replicas' progress. */
+    List<PartitionLag> lag() throws Failure {
+        List<PartitionLag> out = new java.util.ArrayList<>();
+        try {
+            for (Object entry : (List<?>) call("CLUSTER LAG", "LAG")) {
+                Map<String, Object> p = pairs(entry);
+                List<ReplicaLag> replicas = new java.util.ArrayList<>();
+                for (Object r : (List<?>) p.get("replicas")) {
+                    Map<String, Object> m = pairs(r);
+                    replicas.add(new ReplicaLag(text(m.get("node")), text(m.get("role")), (Long) m.get("match-index"),
+                            (Long) m.get("lag"), (Long) m.get("last-contact-ms")));
+                }
+                out.add(new PartitionLag((int) (long) (Long) p.get("partition"), text(p.get("leader")),
+                        (Long) p.get("term"), (Long) p.get("commit-index"), (Long) p.get("last-index"), replicas));
+            }
+        } catch (ClassCastException | NullPointerException e) {
+            throw new Failure(ERROR, address + " answered CLUSTER LAG in an unexpected shape: " + e);
+        }
+        return out;
     }
 
     /** CLUSTER REBALANCE: field to value. */

@@ -17,20 +17,31 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
- * {@code cairn rebalance}: the state of an elastic cluster's replica placement. The controller
- * leader plans and starts moves by itself every loop ({@code cluster.controller.loop-interval-ms});
- * CLUSTER REBALANCE reports its planner's view (moves under way, moves it would start now,
- * replicas not yet where the placement wants them) and this command lists the moves. With {@code
- * --watch} it follows them, one line per move as it starts and as it ends, with an overall bar of
- * replicas placed, until the placement is reached or {@code --timeout} passes.
+ * {@code cairn rebalance}: starts a rebalance of an elastic cluster's replica placement and reports
+ * its state. By default it first sends CLUSTER REBALANCE START: with {@code
+ * cluster.rebalance.auto=false} the controller makes balance moves only after such a request
+ * (until the placement is reached); with auto on (the default) the controller leader plans and
+ * starts moves by itself every loop ({@code cluster.controller.loop-interval-ms}) and the request
+ * only makes it plan at once. {@code --status} sends no request and only reports. The report is
+ * CLUSTER REBALANCE (the planner's view: moves under way, moves it would start now, replicas not
+ * yet where the placement wants them) and the moves of the map. With {@code --watch} it follows
+ * them, one line per move as it starts and as it ends, with an overall bar of replicas placed,
+ * until the placement is reached or {@code --timeout} passes.
  */
 @Command(name = "rebalance", mixinStandardHelpOptions = true,
-        description = {"Show the replica moves of an elastic cluster in progress and still to come; with --watch, "
-                + "follow them until the placement is balanced. The controller starts moves by itself.",
-                "Exit code: 0 ok (with --watch: balanced), 1 error, 3 cannot connect, 4 --timeout reached while moves remained."})
+        description = {"Ask the controller to rebalance an elastic cluster (CLUSTER REBALANCE START), then show the "
+                + "replica moves in progress and still to come; with --watch, follow them until the placement is "
+                + "balanced. With --status, only show them.",
+                "Without cluster.rebalance.auto=false the controller starts moves by itself; the request makes it "
+                        + "plan at once.",
+                "Exit code: 0 ok (with --watch: balanced), 1 error (e.g. the controller refused), 3 cannot connect, "
+                        + "4 --timeout reached while moves remained."})
 final class RebalanceCommand implements Callable<Integer> {
     @Mixin
     AdminClient.Options options = new AdminClient.Options();
+
+    @Option(names = "--status", description = "Only report; do not ask the controller to start a rebalance.")
+    boolean statusOnly;
 
     @Option(names = "--watch", description = "Follow the moves until none remain and every replica is placed.")
     boolean watch;
@@ -71,7 +82,14 @@ final class RebalanceCommand implements Callable<Integer> {
                 throw new AdminClient.Failure(AdminClient.ERROR, "--timeout must be >= 1 s and --interval-ms >= 10");
             }
             try (AdminClient client = AdminClient.connect(options)) {
-                return watch ? watch(client) : once(client);
+                long requestedAt = -1;
+                if (!statusOnly) {
+                    requestedAt = client.requestRebalance();
+                    if (!options.isJson()) {
+                        out.println("rebalance requested: the controller accepted it at epoch " + requestedAt);
+                    }
+                }
+                return watch ? watch(client, requestedAt) : once(client, requestedAt);
             }
         } catch (AdminClient.Failure f) {
             err.println("cairn rebalance: " + f.getMessage());
@@ -83,11 +101,11 @@ final class RebalanceCommand implements Callable<Integer> {
         }
     }
 
-    private int once(AdminClient client) throws AdminClient.Failure {
+    private int once(AdminClient client, long requestedAt) throws AdminClient.Failure {
         Map<String, Long> status = client.rebalance();
         ClusterMap map = client.map();
         if (options.isJson()) {
-            out.println(json(status, map).toPrettyString());
+            out.println(json(status, map, requestedAt).toPrettyString());
             return AdminClient.OK;
         }
         out.println(summary(status));
@@ -99,13 +117,13 @@ final class RebalanceCommand implements Callable<Integer> {
         if (status.get("moves-in-progress") == 0 && status.get("replicas-misplaced") == 0) {
             out.println("balanced: every replica is where the placement wants it");
         } else {
-            out.println("the controller starts moves every " + status.get("controller-loop-interval-ms")
-                    + " ms; `cairn rebalance --watch` follows them");
+            out.println("the controller plans moves every " + status.get("controller-loop-interval-ms")
+                    + " ms; `cairn rebalance --status --watch` follows them");
         }
         return AdminClient.OK;
     }
 
-    private int watch(AdminClient client) throws AdminClient.Failure, InterruptedException {
+    private int watch(AdminClient client, long requestedAt) throws AdminClient.Failure, InterruptedException {
         long start = System.nanoTime();
         long deadline = start + timeoutSeconds * 1_000_000_000L;
         Map<Move, Long> running = new LinkedHashMap<>(); // move -> when first seen
@@ -164,7 +182,7 @@ final class RebalanceCommand implements Callable<Integer> {
             }
             if (inProgress == 0 && misplaced == 0) {
                 if (options.isJson()) {
-                    ObjectNode o = json(status, map);
+                    ObjectNode o = json(status, map, requestedAt);
                     o.set("finishedMoves", finished);
                     out.println(o.toPrettyString());
                 } else {
@@ -191,8 +209,14 @@ final class RebalanceCommand implements Callable<Integer> {
                 + s.get("moves-startable") + " to start now, " + s.get("replicas-misplaced") + " replica(s) misplaced";
     }
 
-    private static ObjectNode json(Map<String, Long> status, ClusterMap map) {
+    /** {@code requestedAt}: the map epoch the controller answered this run's request with, -1 if none was sent. */
+    private static ObjectNode json(Map<String, Long> status, ClusterMap map, long requestedAt) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
+        if (requestedAt >= 0) {
+            o.put("requestedAtEpoch", requestedAt);
+        } else {
+            o.putNull("requestedAtEpoch");
+        }
         o.put("epoch", status.get("epoch")).put("movesInProgress", status.get("moves-in-progress"))
                 .put("movesStartable", status.get("moves-startable")).put("otherProposals", status.get("other-proposals"))
                 .put("replicasMisplaced", status.get("replicas-misplaced"))

@@ -72,6 +72,8 @@ public final class ClusterCodec {
             case ControlCommand.AbortMove c -> move(o, "abort-move", c.partition(), c.add(), c.remove()).put("startedAtEpoch", c.startedAtEpoch());
             case ControlCommand.SetPreferredLeader c -> o.put("type", "set-preferred-leader").put("partition", c.partition())
                     .put("node", c.node()).put("expectedEpoch", c.expectedEpoch());
+            case ControlCommand.RequestRebalance c -> o.put("type", "request-rebalance");
+            case ControlCommand.ClearRebalance c -> o.put("type", "clear-rebalance").put("requestedAtEpoch", c.requestedAtEpoch());
         }
         return write(o);
     }
@@ -110,6 +112,8 @@ public final class ClusterCodec {
                         optText(o, "remove"), longValue(o, "startedAtEpoch"));
                 case "set-preferred-leader" -> new ControlCommand.SetPreferredLeader(intValue(o, "partition"),
                         text(o, "node"), longValue(o, "expectedEpoch"));
+                case "request-rebalance" -> new ControlCommand.RequestRebalance();
+                case "clear-rebalance" -> new ControlCommand.ClearRebalance(longValue(o, "requestedAtEpoch"));
                 default -> throw new ClusterCodecException("unknown command type '" + type + "'");
             };
         } catch (ClusterCodecException e) {
@@ -209,6 +213,10 @@ public final class ClusterCodec {
             return write(o);
         }
         o.set("settings", settings(map.settings()));
+        if (map.rebalanceRequestedAtEpoch() > 0) {
+            // Absent when none: maps written before the field existed read the same.
+            o.put("rebalanceRequestedAtEpoch", map.rebalanceRequestedAtEpoch());
+        }
         ArrayNode nodes = o.putArray("nodes");
         for (NodeInfo n : map.nodes()) {
             ObjectNode j = spec(n.spec());
@@ -270,7 +278,9 @@ public final class ClusterCodec {
                 parts.add(new PartitionReplicas(p, replicas, move, longValue(j, "changed")));
                 p++;
             }
-            return new ClusterMap(epoch, settings, nodes, parts);
+            JsonNode rebalance = o.get("rebalanceRequestedAtEpoch");
+            long rebalanceRequestedAtEpoch = rebalance == null || rebalance.isNull() ? 0 : longValue(o, "rebalanceRequestedAtEpoch");
+            return new ClusterMap(epoch, settings, nodes, parts, rebalanceRequestedAtEpoch);
         } catch (ClusterCodecException e) {
             throw e;
         } catch (IllegalArgumentException | NullPointerException e) {

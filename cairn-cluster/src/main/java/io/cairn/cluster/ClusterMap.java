@@ -5,6 +5,7 @@ import io.cairn.cluster.ApplyResult.Reason;
 import io.cairn.cluster.ApplyResult.Rejected;
 import io.cairn.cluster.ControlCommand.AbortMove;
 import io.cairn.cluster.ControlCommand.BeginMove;
+import io.cairn.cluster.ControlCommand.ClearRebalance;
 import io.cairn.cluster.ControlCommand.Bootstrap;
 import io.cairn.cluster.ControlCommand.CompleteMove;
 import io.cairn.cluster.ControlCommand.Join;
@@ -13,6 +14,7 @@ import io.cairn.cluster.ControlCommand.MarkDown;
 import io.cairn.cluster.ControlCommand.MarkSuspect;
 import io.cairn.cluster.ControlCommand.MarkUp;
 import io.cairn.cluster.ControlCommand.Remove;
+import io.cairn.cluster.ControlCommand.RequestRebalance;
 import io.cairn.cluster.ControlCommand.SetPreferredLeader;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -53,6 +55,8 @@ import java.util.TreeMap;
  *       the move, and the move names a node outside it (its destination) and one inside it (or
  *       none when growing, only allowed below the replication factor).</li>
  *   <li>At most {@code max-concurrent-moves} moves are in progress.</li>
+ *   <li>{@code rebalanceRequestedAtEpoch} is 0 (no operator request pending) or the epoch of the
+ *       request, ≤ the epoch; the empty map has none.</li>
  * </ul>
  */
 public final class ClusterMap {
@@ -65,11 +69,24 @@ public final class ClusterMap {
     /** Derived: per node, the partitions it replicates or moves in or out of. */
     private final Map<String, Integer> involvement;
     private final int movesInProgress;
+    /** The epoch of the map that recorded an operator's pending rebalance request; 0 if none. */
+    private final long rebalanceRequestedAtEpoch;
 
+    /** A map with no rebalance request pending. */
     public ClusterMap(long epoch, ClusterSettings settings, Collection<NodeInfo> nodes, List<PartitionReplicas> partitions) {
+        this(epoch, settings, nodes, partitions, 0);
+    }
+
+    public ClusterMap(long epoch, ClusterSettings settings, Collection<NodeInfo> nodes, List<PartitionReplicas> partitions,
+                      long rebalanceRequestedAtEpoch) {
         if (epoch < 0) {
             throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
         }
+        if (rebalanceRequestedAtEpoch < 0 || rebalanceRequestedAtEpoch > epoch) {
+            throw new IllegalArgumentException("rebalance requested at epoch " + rebalanceRequestedAtEpoch
+                    + ", outside 0.." + epoch + " (the map's epoch)");
+        }
+        this.rebalanceRequestedAtEpoch = rebalanceRequestedAtEpoch;
         TreeMap<String, NodeInfo> byId = new TreeMap<>();
         for (NodeInfo n : nodes) {
             if (byId.put(n.id(), n) != null) {
@@ -218,6 +235,18 @@ public final class ClusterMap {
         return movesInProgress;
     }
 
+    /**
+     * The epoch at which an operator's rebalance request ({@link RequestRebalance}) was recorded,
+     * or 0 if none is pending (none made, or the planner cleared it once the placement was reached).
+     */
+    public long rebalanceRequestedAtEpoch() {
+        return rebalanceRequestedAtEpoch;
+    }
+
+    public boolean rebalanceRequested() {
+        return rebalanceRequestedAtEpoch > 0;
+    }
+
     /** Partitions whose group includes {@code node} (as a replica or a move's destination). */
     public int involvement(String node) {
         return involvement.getOrDefault(node, 0);
@@ -287,6 +316,8 @@ public final class ClusterMap {
             case CompleteMove c -> completeMove(c);
             case AbortMove c -> abortMove(c);
             case SetPreferredLeader c -> setPreferredLeader(c);
+            case RequestRebalance c -> new Applied(new ClusterMap(epoch + 1, settings, nodes.values(), partitions, epoch + 1));
+            case ClearRebalance c -> clearRebalance(c);
         };
     }
 
@@ -295,7 +326,18 @@ public final class ClusterMap {
     }
 
     private Applied next(Map<String, NodeInfo> newNodes, List<PartitionReplicas> newPartitions) {
-        return new Applied(new ClusterMap(epoch + 1, settings, newNodes.values(), newPartitions));
+        return new Applied(new ClusterMap(epoch + 1, settings, newNodes.values(), newPartitions, rebalanceRequestedAtEpoch));
+    }
+
+    private ApplyResult clearRebalance(ClearRebalance c) {
+        if (rebalanceRequestedAtEpoch == 0) {
+            return reject(Reason.NO_CHANGE, "no rebalance request is pending");
+        }
+        if (c.requestedAtEpoch() != rebalanceRequestedAtEpoch) {
+            return reject(Reason.STALE_EPOCH, "the pending rebalance request is of epoch " + rebalanceRequestedAtEpoch
+                    + ", not " + c.requestedAtEpoch());
+        }
+        return new Applied(new ClusterMap(epoch + 1, settings, nodes.values(), partitions, 0));
     }
 
     private Applied withNode(NodeInfo node) {
@@ -600,12 +642,13 @@ public final class ClusterMap {
     @Override
     public boolean equals(Object o) {
         return o instanceof ClusterMap m && epoch == m.epoch && Objects.equals(settings, m.settings)
-                && nodes.equals(m.nodes) && partitions.equals(m.partitions);
+                && nodes.equals(m.nodes) && partitions.equals(m.partitions)
+                && rebalanceRequestedAtEpoch == m.rebalanceRequestedAtEpoch;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epoch, settings, nodes, partitions);
+        return Objects.hash(epoch, settings, nodes, partitions, rebalanceRequestedAtEpoch);
     }
 
     @Override
@@ -619,6 +662,9 @@ public final class ClusterMap {
                 sep = ", ";
             }
             b.append("], partitions=").append(partitions.size()).append(", moves=").append(movesInProgress);
+            if (rebalanceRequestedAtEpoch > 0) {
+                b.append(", rebalance requested at ").append(rebalanceRequestedAtEpoch);
+            }
         }
         return b.append('}').toString();
     }

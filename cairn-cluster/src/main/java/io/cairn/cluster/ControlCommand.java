@@ -99,4 +99,25 @@ public sealed interface ControlCommand {
             Objects.requireNonNull(node, "node");
         }
     }
+
+    /**
+     * An operator asks for a rebalance: recorded in the map ({@link ClusterMap#rebalanceRequestedAtEpoch}).
+     * With {@code cluster.rebalance.auto} off the planner makes balance moves only while a request
+     * is recorded, and proposes {@link ClearRebalance} once the placement is reached; with it on
+     * (the default) balance moves never wait, and the request only wakes the planner.
+     */
+    record RequestRebalance() implements ControlCommand {
+    }
+
+    /**
+     * The rebalance requested at {@code requestedAtEpoch} is done (the placement is reached):
+     * clears the request. Refused as stale if a newer request was recorded meanwhile.
+     */
+    record ClearRebalance(long requestedAtEpoch) implements ControlCommand {
+        public ClearRebalance {
+            if (requestedAtEpoch < 1) {
+                throw new IllegalArgumentException("requestedAtEpoch must be >= 1, got " + requestedAtEpoch);
+            }
+        }
+    }
 }

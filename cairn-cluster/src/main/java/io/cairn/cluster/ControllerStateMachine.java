@@ -87,6 +87,27 @@ public final class ControllerStateMachine extends BaseStateMachine {
     private final AtomicLong rejectedCommands = new AtomicLong();
     private final AtomicLong snapshotsTaken = new AtomicLong();
     private final AtomicLong snapshotsLoaded = new AtomicLong();
+    private final ApplyObserver applyObserver;
+
+    /**
+     * Told of each log entry before this replica applies it, on the applying thread. It must not
+     * look at or change the map (apply stays a function of the log alone); what it may do is take
+     * time — which is how tests slow a controller down ({@link #NO_OBSERVER} in production).
+     */
+    @FunctionalInterface
+    public interface ApplyObserver {
+        void beforeApply(long index) throws InterruptedException;
+    }
+
+    public static final ApplyObserver NO_OBSERVER = index -> { };
+
+    public ControllerStateMachine() {
+        this(NO_OBSERVER);
+    }
+
+    public ControllerStateMachine(ApplyObserver applyObserver) {
+        this.applyObserver = java.util.Objects.requireNonNull(applyObserver, "applyObserver");
+    }
 
     /** The controller group of cluster {@code clusterId}: a name-based UUID, the same on every node, distinct from the partitions' groups. */
     public static RaftGroupId groupId(String clusterId) {
@@ -209,6 +230,11 @@ public final class ControllerStateMachine extends BaseStateMachine {
         LogEntryProto entry = trx.getLogEntry();
         long index = entry.getIndex();
         ByteString data = entry.getStateMachineLogEntry().getLogData();
+        try {
+            applyObserver.beforeApply(index);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing: apply anyway, the entry is committed
+        }
         ControlReply reply;
         ClusterMap changed = null;
         synchronized (lock) {

@@ -29,6 +29,14 @@ import java.util.Map;
  * partition never shrinks: with fewer nodes on the ring than the replication factor, a replica on
  * a DOWN node stays until there is somewhere to re-create it.
  *
+ * <p><b>Rebalancing on request.</b> With {@code autoRebalance} off ({@code cluster.rebalance.auto}
+ * false) the planner still restores replication (replaces replicas on DOWN nodes, grows partitions
+ * below the replication factor, drains LEAVING nodes) and sets preferred leaders, but proposes
+ * the moves of the rebalance class only while an operator's request is recorded in the map
+ * ({@link ClusterMap#rebalanceRequested}). Once the placement is reached (no move in progress,
+ * {@link #distance} 0) it proposes {@link ControlCommand.ClearRebalance} for a pending request,
+ * whichever the mode (with it on, a request only makes the planner run at once).
+ *
  * <p><b>Other proposals.</b> Abort a move whose destination went DOWN or LEAVING; remove a
  * LEAVING node that no longer takes part in any partition (completing {@code cairn leave}); and
  * make the target's first replica the preferred leader once the partition's replicas equal the
@@ -48,6 +56,21 @@ public final class Planner {
     // The last target computed: the ring is rebuilt only when the nodes on it change.
     private RingKey cachedKey;
     private Map<Integer, List<String>> cachedTarget;
+    private final boolean autoRebalance;
+
+    /** A planner that rebalances whenever the placement changes ({@code cluster.rebalance.auto} true). */
+    public Planner() {
+        this(true);
+    }
+
+    /** @param autoRebalance false: balance moves only while an operator's rebalance request is pending */
+    public Planner(boolean autoRebalance) {
+        this.autoRebalance = autoRebalance;
+    }
+
+    public boolean autoRebalance() {
+        return autoRebalance;
+    }
 
     /**
      * Per partition, the target replicas (preferred leader first); empty lists if no node is on
@@ -112,12 +135,16 @@ public final class Planner {
                 out.add(new ControlCommand.SetPreferredLeader(p.partition(), leader, epoch));
             }
         }
+        if (map.rebalanceRequested() && map.movesInProgress() == 0 && distance(map) == 0) {
+            out.add(new ControlCommand.ClearRebalance(map.rebalanceRequestedAtEpoch()));
+        }
+        boolean balance = autoRebalance || map.rebalanceRequested();
         int budget = map.settings().maxConcurrentMoves() - moving;
         if (budget > 0) {
             List<Candidate> candidates = new ArrayList<>();
             for (PartitionReplicas p : map.partitions()) {
                 Candidate c = nextMove(map, p, target.get(p.partition()));
-                if (c != null) {
+                if (c != null && (balance || c.priority() != PRIORITY_REBALANCE)) {
                     candidates.add(c);
                 }
             }

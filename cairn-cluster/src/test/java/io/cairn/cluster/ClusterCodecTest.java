@@ -29,7 +29,9 @@ class ClusterCodecTest {
             new ControlCommand.CompleteMove(6, "n4", null, 13),
             new ControlCommand.AbortMove(5, "n4", "n3", 12),
             new ControlCommand.AbortMove(6, "n4", null, 13),
-            new ControlCommand.SetPreferredLeader(2, "n1", 14));
+            new ControlCommand.SetPreferredLeader(2, "n1", 14),
+            new ControlCommand.RequestRebalance(),
+            new ControlCommand.ClearRebalance(15));
 
     @Test
     void everyCommandKindRoundTrips() {
@@ -61,6 +63,28 @@ class ClusterCodecTest {
         assertEquals(new ReplicaMove("n3", "n1", back.partition(1).move().startedAtEpoch()), back.partition(1).move());
         assertEquals(NodeState.LEFT, back.node("n5").orElseThrow().state());
         assertEquals("zone-b", back.node("n4").orElseThrow().spec().zone());
+    }
+
+    @Test
+    void aPendingRebalanceRequestRoundTripsAndAMapWithoutOneReadsAsNone() {
+        ClusterMap m = cluster(new ClusterSettings("rt", 4, 3, 16, 4, 8), 3);
+        assertEquals(0, ClusterCodec.decodeMap(ClusterCodec.encode(m)).rebalanceRequestedAtEpoch());
+        assertTrue(!new String(ClusterCodec.encode(m), StandardCharsets.UTF_8).contains("rebalance"),
+                "no field when none is pending: maps written before it existed read the same");
+        m = ok(m, new ControlCommand.RequestRebalance());
+        long requested = m.epoch();
+        m = ok(m, new ControlCommand.MarkDown("n3", m.epoch()));
+        byte[] bytes = ClusterCodec.encode(m);
+        ClusterMap back = ClusterCodec.decodeMap(bytes);
+        assertEquals(m, back);
+        assertEquals(requested, back.rebalanceRequestedAtEpoch());
+        assertArrayEquals(bytes, ClusterCodec.encode(back));
+        // A request from the future is refused like any other broken invariant.
+        String future = new String(bytes, StandardCharsets.UTF_8).replace("\"rebalanceRequestedAtEpoch\":" + requested,
+                "\"rebalanceRequestedAtEpoch\":" + (m.epoch() + 1));
+        ClusterCodecException e = assertThrows(ClusterCodecException.class,
+                () -> ClusterCodec.decodeMap(future.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains("rebalance requested at epoch"), e.getMessage());
     }
 
     @Test

@@ -399,6 +399,39 @@ class ClusterMapTest {
     }
 
     @Test
+    void aRebalanceRequestIsRecordedKeptAcrossChangesAndClearedOnlyByItsOwnEpoch() {
+        ClusterMap m = cluster(settings(8, 3), 3);
+        assertEquals(0, m.rebalanceRequestedAtEpoch());
+        refused(m, new ControlCommand.ClearRebalance(1), Reason.NO_CHANGE);
+        m = ok(m, new ControlCommand.RequestRebalance());
+        long first = m.epoch();
+        assertEquals(first, m.rebalanceRequestedAtEpoch());
+        assertTrue(m.rebalanceRequested());
+        // Other changes keep the request.
+        m = joinUp(m, spec("n4"));
+        m = ok(m, new MarkSuspect("n2", m.epoch()));
+        assertEquals(first, m.rebalanceRequestedAtEpoch());
+        // A second request supersedes the first: clearing the first is stale.
+        m = ok(m, new ControlCommand.RequestRebalance());
+        long second = m.epoch();
+        refused(m, new ControlCommand.ClearRebalance(first), Reason.STALE_EPOCH);
+        m = ok(m, new ControlCommand.ClearRebalance(second));
+        assertEquals(0, m.rebalanceRequestedAtEpoch());
+        refused(m, new ControlCommand.ClearRebalance(second), Reason.NO_CHANGE);
+    }
+
+    @Test
+    void aRebalanceRequestOutsideTheMapsEpochsIsRefused() {
+        ClusterMap m = cluster(settings(2, 1), 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ClusterMap(m.epoch(), m.settings(), m.nodes(), m.partitions(), m.epoch() + 1));
+        assertTrue(e.getMessage().contains("rebalance requested at epoch"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ClusterMap(m.epoch(), m.settings(), m.nodes(), m.partitions(), -1));
+        assertThrows(IllegalArgumentException.class, () -> new ClusterMap(0, null, List.of(), List.of(), 1));
+        assertThrows(IllegalArgumentException.class, () -> new ControlCommand.ClearRebalance(0));
+    }
+
+    @Test
     void applyIsDeterministic() {
         ClusterMap a = threeFull(16);
         ClusterMap b = threeFull(16);

@@ -42,6 +42,55 @@ class PlannerTest {
     }
 
     @Test
+    void withoutAutoRebalanceAJoinerGetsNothingUntilAnOperatorAsks() {
+        Planner manual = new Planner(false);
+        ClusterMap three = settled(Maps.settings(32, 3, 128, 4), 3);
+        ClusterMap m = joinUp(three, spec("n4"));
+        int distance = planner.distance(m);
+        assertTrue(distance > 0, "the ring gives n4 replicas");
+        assertEquals(List.of(), begins(manual.plan(m)), "no balance move without a request");
+        Maps.Settled idle = settle(m, manual, 100);
+        assertEquals(0, idle.movesBegun());
+        assertEquals(0, idle.map().replicaCount("n4"));
+
+        m = ok(idle.map(), new ControlCommand.RequestRebalance());
+        Maps.Settled s = settle(m, manual, 1000);
+        assertEquals(distance, s.movesBegun(), "the requested rebalance makes exactly the balance moves");
+        assertAtTarget(s.map());
+        assertFalse(s.map().rebalanceRequested(), "the planner cleared the request once the placement was reached");
+    }
+
+    @Test
+    void withoutAutoRebalanceReplicationIsStillRestoredAndNodesStillDrain() {
+        Planner manual = new Planner(false);
+        // Growth to the replication factor is not balancing.
+        Maps.Settled grown = settle(cluster(Maps.settings(16, 3, 64, 4), 3), manual, 1000);
+        for (PartitionReplicas p : grown.map().partitions()) {
+            assertEquals(3, p.replicas().size(), "partition " + p.partition());
+        }
+        // A DOWN node's replicas are re-created elsewhere.
+        ClusterMap four = settled(Maps.settings(32, 3, 128, 4), 4);
+        ClusterMap down = ok(four, new ControlCommand.MarkDown("n4", four.epoch()));
+        List<ControlCommand.BeginMove> replace = begins(manual.plan(down));
+        assertFalse(replace.isEmpty());
+        assertTrue(replace.stream().allMatch(b -> "n4".equals(b.remove())), replace.toString());
+        Maps.Settled restored = settle(down, manual, 1000);
+        assertEquals(0, restored.map().replicaCount("n4"));
+        // A LEAVING node is drained and removed.
+        ClusterMap leaving = ok(four, new ControlCommand.Leave("n2"));
+        Maps.Settled drained = settle(leaving, manual, 1000);
+        assertEquals(NodeState.LEFT, drained.map().node("n2").orElseThrow().state());
+    }
+
+    @Test
+    void aRequestWithAutoRebalanceOnIsClearedAtOnceWhenThePlacementIsReached() {
+        ClusterMap m = ok(settled(Maps.settings(16, 3), 3), new ControlCommand.RequestRebalance());
+        assertEquals(List.of(new ControlCommand.ClearRebalance(m.epoch())), planner.plan(m));
+        ClusterMap cleared = ok(m, planner.plan(m).get(0));
+        assertEquals(List.of(), planner.plan(cleared));
+    }
+
+    @Test
     void theTargetIsTheRingOverNodesOnIt() {
         ClusterMap m = cluster(Maps.settings(32, 3), 4);
         m = ok(m, new ControlCommand.Join(spec("n5")));

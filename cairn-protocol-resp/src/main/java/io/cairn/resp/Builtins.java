@@ -121,6 +121,8 @@ final class Builtins {
                 sub("cluster|info", 2, g, "Returns information about the state of a node.", "3.0.0", ClusterCommands::info,
                         "stale"),
                 sub("cluster|keyslot", 3, g, "Returns the hash slot for a key.", "3.0.0", ClusterCommands::keyslot, "stale"),
+                sub("cluster|lag", 2, g, "Returns how far the replicas of the partitions this node leads are behind."
+                        + " Cairn extension.", "0.1.0", ClusterCommands::lag, "stale"),
                 sub("cluster|leave", -2, g, "Drains a node (default: this one) and marks it left. Cairn extension.",
                         "0.1.0", ClusterCommands::leave, "admin", "noscript", "stale"),
                 sub("cluster|map", 2, g, "Returns the cluster map as JSON. Cairn extension.", "0.1.0",
@@ -128,9 +130,10 @@ final class Builtins {
                 sub("cluster|myid", 2, g, "Returns the ID of a node.", "3.0.0", ClusterCommands::myid, "stale"),
                 sub("cluster|nodes", 2, g, "Returns the cluster configuration for a node.", "3.0.0", ClusterCommands::nodes,
                         "stale"),
-                sub("cluster|rebalance", 2, g,
-                        "Returns the planner's view of the replica moves still to make. Cairn extension.", "0.1.0",
-                        ClusterCommands::rebalance, "admin", "stale"),
+                sub("cluster|rebalance", -2, g,
+                        "Returns the planner's view of the replica moves still to make; START requests a rebalance."
+                                + " Cairn extension.", "0.1.0",
+                        ClusterCommands::rebalance, "admin", "noscript", "stale"),
                 sub("cluster|shards", 2, g, "Returns the mapping of cluster slots to shards.", "7.0.0",
                         ClusterCommands::shards, "loading", "stale"),
                 sub("cluster|slots", 2, g, "Returns the mapping of cluster slots to nodes.", "3.0.0", ClusterCommands::slots,

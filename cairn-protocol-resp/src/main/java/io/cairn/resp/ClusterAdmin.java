@@ -1,11 +1,12 @@
 package io.cairn.resp;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The membership hooks behind Cairn's CLUSTER extensions ({@code CLUSTER MAP}, {@code CLUSTER
- * LEAVE}, {@code CLUSTER REBALANCE}), supplied by the server wiring through {@link
+ * LEAVE}, {@code CLUSTER REBALANCE [START]}, {@code CLUSTER LAG}), supplied by the server wiring through {@link
  * ServerContext#clusterAdmin()}. Only nodes with elastic membership (a cluster map kept by a
  * controller group) have them; static and single nodes answer with {@link #unavailable}, whose
  * reason the commands return as their error.
@@ -36,6 +37,21 @@ public interface ClusterAdmin {
     RebalanceStatus rebalance();
 
     /**
+     * Asks the controller for a rebalance: with {@code cluster.rebalance.auto=false} the planner
+     * makes balance moves only after such a request (until the placement is reached); with auto
+     * on it just runs the planner at once. The future completes with the controller's verdict; it
+     * fails only if the controller could not be reached in time.
+     */
+    CompletableFuture<Verdict> requestRebalance();
+
+    /**
+     * For each partition this node leads now, how far its other replicas are behind (only a
+     * leader knows its followers' progress; ask every node for the whole cluster). Read-only
+     * and non-blocking: the local Raft leaders' in-memory state. Sorted by partition.
+     */
+    List<PartitionLag> lag();
+
+    /**
      * The controller's answer to a proposal: accepted with the map's new epoch, or refused with a
      * Redis-style error line (an upper-case code word first, e.g. {@code STALEEPOCH ...}).
      */
@@ -58,6 +74,38 @@ public interface ClusterAdmin {
      */
     record RebalanceStatus(long epoch, int movesInProgress, int movesStartable, int otherProposals,
                            int replicasMisplaced, long loopIntervalMs) {}
+
+    /**
+     * A partition this node leads, as CLUSTER LAG reports it.
+     *
+     * @param leader      this node's name in the cluster map
+     * @param term        the leader's Raft term
+     * @param commitIndex the leader's commit index
+     * @param lastIndex   the index of the last entry in the leader's log
+     * @param replicas    the partition's other replicas, by node name
+     */
+    record PartitionLag(int partition, String leader, long term, long commitIndex, long lastIndex,
+                        List<ReplicaLag> replicas) {
+        public PartitionLag {
+            Objects.requireNonNull(leader, "leader");
+            replicas = List.copyOf(replicas);
+        }
+    }
+
+    /**
+     * @param node          the replica's node name
+     * @param role          {@code voter}, {@code listener}, or {@code catching-up} (a new replica of a move
+     *                      that the leader is bringing up to date before it becomes a voter)
+     * @param matchIndex    the last log index the leader knows the replica holds
+     * @param lagEntries    entries of the leader's log the replica is not known to hold ({@code lastIndex - matchIndex})
+     * @param lastContactMs milliseconds since the replica last answered the leader
+     */
+    record ReplicaLag(String node, String role, long matchIndex, long lagEntries, long lastContactMs) {
+        public ReplicaLag {
+            Objects.requireNonNull(node, "node");
+            Objects.requireNonNull(role, "role");
+        }
+    }
 
     /** For nodes without elastic membership: every call but {@link #unavailableReason} refuses. */
     static ClusterAdmin unavailable(String reason) {
@@ -87,10 +135,20 @@ public interface ClusterAdmin {
             public RebalanceStatus rebalance() {
                 throw new UnsupportedOperationException(reason);
             }
+
+            @Override
+            public CompletableFuture<Verdict> requestRebalance() {
+                return CompletableFuture.failedFuture(new UnsupportedOperationException(reason));
+            }
+
+            @Override
+            public List<PartitionLag> lag() {
+                throw new UnsupportedOperationException(reason);
+            }
         };
     }
 
     /** The reason given when the server supplies no membership hooks at all. */
     String NOT_ELASTIC = "this node has no elastic membership (start nodes with --bootstrap / --join for CLUSTER MAP,"
-            + " LEAVE and REBALANCE)";
+            + " LEAVE, REBALANCE and LAG)";
 }

@@ -293,21 +293,29 @@ final class ClusterCommands {
         if (node != null && node.isBlank()) {
             return Reply.err("node id must not be empty");
         }
-        return c.later(() -> admin.leave(node).thenApply(v -> v.accepted()
-                ? new Reply.Simple("OK epoch " + v.epoch())
-                : Reply.error(v.errorLine())));
+        return c.later(() -> admin.leave(node).thenApply(ClusterCommands::verdict));
     }
 
     /**
-     * CLUSTER REBALANCE: what the planner makes of this node's map now. The controller leader runs
-     * the planner every loop by itself; this reports its view (moves under way, moves it would
-     * start, replicas still misplaced) so an operator can see whether and how far a rebalance is off.
+     * CLUSTER REBALANCE [START]. Plain: what the planner makes of this node's map now (moves under
+     * way, moves it would start, replicas still misplaced), so an operator can see whether and
+     * how far a rebalance is off. START: asks the controller for a rebalance ({@code +OK epoch
+     * <n>} with the map's epoch once it accepted the request, or its refusal with its own code
+     * word); with {@code cluster.rebalance.auto=false} balance moves wait for such a request, with
+     * auto on it makes the planner run at once. The controller round trip runs off the event loop.
      */
     static Reply rebalance(RespConnection c, byte[][] a) {
+        boolean start = a.length == 3 && Builtins.ascii(a[2]).equalsIgnoreCase("START");
+        if (a.length > 3 || (a.length == 3 && !start)) {
+            return Builtins.subcommandSyntaxError("CLUSTER", a[1]);
+        }
         ClusterAdmin admin = c.rt.context.clusterAdmin();
         Reply.Error refused = unavailable(admin);
         if (refused != null) {
             return refused;
+        }
+        if (start) {
+            return c.later(() -> admin.requestRebalance().thenApply(ClusterCommands::verdict));
         }
         ClusterAdmin.RebalanceStatus s = admin.rebalance();
         return new Reply.MapReply(List.of(
@@ -317,6 +325,47 @@ final class ClusterCommands {
                 Reply.bulk("other-proposals"), Reply.integer(s.otherProposals()),
                 Reply.bulk("replicas-misplaced"), Reply.integer(s.replicasMisplaced()),
                 Reply.bulk("controller-loop-interval-ms"), Reply.integer(s.loopIntervalMs())));
+    }
+
+    /** A controller verdict as a reply: {@code +OK epoch <n>}, or the refusal's own error line. */
+    private static Reply verdict(ClusterAdmin.Verdict v) {
+        return v.accepted() ? new Reply.Simple("OK epoch " + v.epoch()) : Reply.error(v.errorLine());
+    }
+
+    /**
+     * CLUSTER LAG: for each partition this node leads, one map: partition, leader (this node's
+     * name), term, commit-index, last-index (of the leader's log), and replicas: one map per other
+     * replica with node, role (voter, listener, catching-up), match-index (the last log index the
+     * leader knows it holds), lag (entries behind last-index) and last-contact-ms (since it last
+     * answered the leader). Only a leader knows its followers' progress, so a cluster-wide view
+     * asks every node ({@code cairn topology} does). Partitions this node follows are left out.
+     */
+    static Reply lag(RespConnection c, byte[][] a) {
+        ClusterAdmin admin = c.rt.context.clusterAdmin();
+        Reply.Error refused = unavailable(admin);
+        if (refused != null) {
+            return refused;
+        }
+        List<Reply> out = new ArrayList<>();
+        for (ClusterAdmin.PartitionLag p : admin.lag()) {
+            List<Reply> replicas = new ArrayList<>(p.replicas().size());
+            for (ClusterAdmin.ReplicaLag r : p.replicas()) {
+                replicas.add(new Reply.MapReply(List.of(
+                        Reply.bulk("node"), Reply.bulk(r.node()),
+                        Reply.bulk("role"), Reply.bulk(r.role()),
+                        Reply.bulk("match-index"), Reply.integer(r.matchIndex()),
+                        Reply.bulk("lag"), Reply.integer(r.lagEntries()),
+                        Reply.bulk("last-contact-ms"), Reply.integer(r.lastContactMs()))));
+            }
+            out.add(new Reply.MapReply(List.of(
+                    Reply.bulk("partition"), Reply.integer(p.partition()),
+                    Reply.bulk("leader"), Reply.bulk(p.leader()),
+                    Reply.bulk("term"), Reply.integer(p.term()),
+                    Reply.bulk("commit-index"), Reply.integer(p.commitIndex()),
+                    Reply.bulk("last-index"), Reply.integer(p.lastIndex()),
+                    Reply.bulk("replicas"), Reply.array(replicas))));
+        }
+        return Reply.array(out);
     }
 
     static Reply help(RespConnection c, byte[][] a) {
@@ -329,6 +378,9 @@ final class ClusterCommands {
                 "    Return information about the cluster.",
                 "KEYSLOT <key>",
                 "    Return the hash slot for <key>.",
+                "LAG",
+                "    For each partition this node leads: term, commit and last log index, and per other replica",
+                "    its role, match index, lag in entries and ms since it last answered. Cairn extension.",
                 "LEAVE [<node-id>]",
                 "    Drain <node-id> (default: this node): the controller moves its replicas to other nodes, then",
                 "    marks it LEFT. Replies OK and the map's new epoch. Cairn extension (elastic membership).",
@@ -340,10 +392,11 @@ final class ClusterCommands {
                 "NODES",
                 "    Return cluster configuration seen by node. Output format:",
                 "    <id> <ip:port@bus-port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
-                "REBALANCE",
+                "REBALANCE [START]",
                 "    Return what the planner makes of the map now: moves in progress, moves it would start,",
-                "    replicas not yet where the placement wants them. The controller runs it every loop.",
-                "    Cairn extension (elastic membership).",
+                "    replicas not yet where the placement wants them. START asks the controller to rebalance",
+                "    (needed when cluster.rebalance.auto is off; otherwise it plans at once) and replies OK and",
+                "    the map's new epoch. Cairn extension (elastic membership).",
                 "SHARDS",
                 "    Return information about slot range mappings and the nodes associated with them.",
                 "SLOTS",

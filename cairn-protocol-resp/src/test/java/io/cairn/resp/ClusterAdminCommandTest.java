@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
- * CLUSTER MAP, LEAVE and REBALANCE on the connection handler, with a scripted {@link ClusterAdmin}
+ * CLUSTER MAP, LEAVE, REBALANCE [START] and LAG on the connection handler, with a scripted {@link ClusterAdmin}
  * (the real one, over a cluster agent, is tested end to end in cairn-server's
  * ClusterAdminCommandsTest): reply shapes, refusals passed through with the controller's code
  * word, replies sent in order once the controller answers, and the errors of nodes without
@@ -22,6 +22,8 @@ class ClusterAdminCommandTest {
     static final class FakeAdmin implements ClusterAdmin {
         final List<String> leaves = new ArrayList<>();
         final List<CompletableFuture<Verdict>> leaveReplies = new ArrayList<>();
+        final List<CompletableFuture<Verdict>> rebalanceRequests = new ArrayList<>();
+        List<PartitionLag> lag = List.of();
 
         @Override
         public String unavailableReason() {
@@ -49,6 +51,18 @@ class ClusterAdminCommandTest {
         @Override
         public RebalanceStatus rebalance() {
             return new RebalanceStatus(7, 2, 1, 0, 5, 300);
+        }
+
+        @Override
+        public CompletableFuture<Verdict> requestRebalance() {
+            CompletableFuture<Verdict> f = new CompletableFuture<>();
+            rebalanceRequests.add(f);
+            return f;
+        }
+
+        @Override
+        public List<PartitionLag> lag() {
+            return lag;
         }
     }
 
@@ -109,8 +123,59 @@ class ClusterAdminCommandTest {
                         + "$27\r\ncontroller-loop-interval-ms\r\n:300\r\n",
                 w.cmd("cluster", "rebalance"));
         assertEquals("-ERR wrong number of arguments for 'cluster|map' command\r\n", w.cmd("CLUSTER", "MAP", "x"));
-        assertEquals("-ERR wrong number of arguments for 'cluster|rebalance' command\r\n",
-                w.cmd("CLUSTER", "REBALANCE", "now"));
+        assertEquals("-ERR unknown subcommand or wrong number of arguments for 'rebalance'. Try CLUSTER HELP.\r\n",
+                w.cmd("CLUSTER", "rebalance", "now"));
+        assertEquals("-ERR unknown subcommand or wrong number of arguments for 'REBALANCE'. Try CLUSTER HELP.\r\n",
+                w.cmd("CLUSTER", "REBALANCE", "START", "now"));
+    }
+
+    @Test
+    void rebalanceStartRepliesWithTheControllersVerdictInOrder() {
+        FakeAdmin admin = new FakeAdmin();
+        Wire w = wire(new AdminContext(admin));
+        assertEquals("", w.pipeline(c("CLUSTER", "REBALANCE", "start"), c("PING")), "nothing before the controller answers");
+        assertEquals(1, admin.rebalanceRequests.size());
+        admin.rebalanceRequests.get(0).complete(new ClusterAdmin.Verdict(true, 12, null));
+        assertEquals("+OK epoch 12\r\n+PONG\r\n", w.output());
+
+        assertEquals("", w.cmd("CLUSTER", "REBALANCE", "START"));
+        admin.rebalanceRequests.get(1).complete(new ClusterAdmin.Verdict(false, 12,
+                "NOTBOOTSTRAPPED the cluster has no map yet"));
+        assertEquals("-NOTBOOTSTRAPPED the cluster has no map yet\r\n", w.output());
+
+        assertEquals("", w.cmd("CLUSTER", "REBALANCE", "START"));
+        admin.rebalanceRequests.get(2).completeExceptionally(new java.io.IOException("no answer within 5000 ms"));
+        assertEquals("-ERR no answer within 5000 ms\r\n", w.output());
+
+        // Plain REBALANCE only reports: it asks the controller for nothing.
+        assertTrue(w.cmd("CLUSTER", "REBALANCE").startsWith("*12\r\n$5\r\nepoch\r\n:7\r\n"));
+        assertEquals(3, admin.rebalanceRequests.size());
+
+        String out = w.pipeline(c("MULTI"), c("CLUSTER", "REBALANCE", "START"), c("EXEC"));
+        assertTrue(out.endsWith("*1\r\n-ERR Command not allowed inside a transaction\r\n"), out);
+        assertEquals(3, admin.rebalanceRequests.size(), "refused inside EXEC: nothing started");
+    }
+
+    @Test
+    void lagListsTheLedPartitionsWithTheirReplicas() {
+        FakeAdmin admin = new FakeAdmin();
+        Wire w = wire(new AdminContext(admin));
+        assertEquals("*0\r\n", w.cmd("CLUSTER", "LAG"), "a node leading nothing");
+        admin.lag = List.of(new ClusterAdmin.PartitionLag(3, "n1", 2, 40, 41, List.of(
+                new ClusterAdmin.ReplicaLag("n2", "voter", 41, 0, 12),
+                new ClusterAdmin.ReplicaLag("n3", "catching-up", 7, 34, 4100))));
+        String replica2 = "*10\r\n$4\r\nnode\r\n$2\r\nn2\r\n$4\r\nrole\r\n$5\r\nvoter\r\n"
+                + "$11\r\nmatch-index\r\n:41\r\n$3\r\nlag\r\n:0\r\n$15\r\nlast-contact-ms\r\n:12\r\n";
+        String replica3 = "*10\r\n$4\r\nnode\r\n$2\r\nn3\r\n$4\r\nrole\r\n$11\r\ncatching-up\r\n"
+                + "$11\r\nmatch-index\r\n:7\r\n$3\r\nlag\r\n:34\r\n$15\r\nlast-contact-ms\r\n:4100\r\n";
+        assertEquals("*1\r\n*12\r\n$9\r\npartition\r\n:3\r\n$6\r\nleader\r\n$2\r\nn1\r\n$4\r\nterm\r\n:2\r\n"
+                        + "$12\r\ncommit-index\r\n:40\r\n$10\r\nlast-index\r\n:41\r\n$8\r\nreplicas\r\n*2\r\n"
+                        + replica2 + replica3,
+                w.cmd("CLUSTER", "LAG"));
+        assertEquals("-ERR wrong number of arguments for 'cluster|lag' command\r\n", w.cmd("CLUSTER", "LAG", "3"));
+        // RESP3: maps.
+        w.cmd("HELLO", "3");
+        assertTrue(w.cmd("CLUSTER", "LAG").startsWith("*1\r\n%6\r\n$9\r\npartition\r\n:3\r\n"));
     }
 
     @Test
@@ -150,11 +215,13 @@ class ClusterAdminCommandTest {
     @Test
     void nodesWithoutElasticMembershipGetAClearError() {
         Wire w = wire(new TestContext()); // the default hooks
-        for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE"}) {
+        for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE", "LAG"}) {
             assertEquals("-ERR " + ClusterAdmin.NOT_ELASTIC + "\r\n", w.cmd("CLUSTER", sub));
         }
         Wire staticNode = wire(new AdminContext(ClusterAdmin.unavailable("this node has static membership (peers)")));
         assertEquals("-ERR this node has static membership (peers)\r\n", staticNode.cmd("CLUSTER", "LEAVE", "n2"));
+        assertEquals("-ERR this node has static membership (peers)\r\n", staticNode.cmd("CLUSTER", "REBALANCE", "START"));
+        assertEquals("-ERR this node has static membership (peers)\r\n", staticNode.cmd("CLUSTER", "LAG"));
         assertEquals("+PONG\r\n", staticNode.cmd("PING"));
     }
 
@@ -171,7 +238,7 @@ class ClusterAdminCommandTest {
     @Test
     void helpListsTheExtensions() {
         String help = wire(new TestContext()).cmd("CLUSTER", "HELP");
-        assertTrue(help.contains("+LEAVE [<node-id>]\r\n") && help.contains("+MAP\r\n") && help.contains("+REBALANCE\r\n"),
-                help);
+        assertTrue(help.contains("+LEAVE [<node-id>]\r\n") && help.contains("+MAP\r\n")
+                && help.contains("+REBALANCE [START]\r\n") && help.contains("+LAG\r\n"), help);
     }
 }

@@ -231,6 +231,9 @@ public final class RaftNode implements AutoCloseable {
 
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(c.electionTimeoutMinMs()));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(c.electionTimeoutMaxMs()));
+        // Lets the controller group grow 1 -> 3 (and 3 -> 5) in one joint-consensus change, so it never runs
+        // with two voters that both must answer. Partition moves make one-for-one changes and are unaffected.
+        RaftServerConfigKeys.LeaderElection.setMemberMajorityAdd(p, true);
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, ms(c.requestTimeoutMs()));
         // One attempt of a partition client: past it Ratis retries the request on another replica
         // (RaftClientImpl.handleIOException), which is the only way off a paused leader.
@@ -924,6 +927,134 @@ public final class RaftNode implements AutoCloseable {
             LOG.debug("partition {}: no follower information: {}", partition, e.toString());
         }
         return -1;
+    }
+
+    /**
+     * Another replica of a partition as its leader (this node) sees it.
+     *
+     * @param node          the replica's node (its Raft peer id)
+     * @param role          {@code voter} (in the current or, during a change, the previous configuration),
+     *                      {@code listener}, or {@code catching-up} (a new replica the leader is bringing up to date
+     *                      before a configuration change names it)
+     * @param matchIndex    the last log index the leader knows the replica holds (0: none yet)
+     * @param lagEntries    how many entries of the leader's log the replica is known to lack
+     * @param lastContactMs how long ago the replica last answered the leader
+     */
+    public record ReplicaLag(String node, String role, long matchIndex, long lagEntries, long lastContactMs) {
+        public ReplicaLag {
+            java.util.Objects.requireNonNull(node, "node");
+            java.util.Objects.requireNonNull(role, "role");
+            if (matchIndex < 0 || lagEntries < 0 || lastContactMs < 0) {
+                throw new IllegalArgumentException("negative progress of replica " + node + ": match " + matchIndex
+                        + ", lag " + lagEntries + ", last contact " + lastContactMs + " ms");
+            }
+        }
+    }
+
+    /**
+     * A partition led by this node: its term, the leader's commit and last log index, and each other
+     * replica's progress (by node name).
+     */
+    public record PartitionLag(int partition, long term, long commitIndex, long lastIndex, List<ReplicaLag> replicas) {
+        public PartitionLag {
+            replicas = List.copyOf(replicas);
+        }
+    }
+
+    /** Times {@link #partitionLag} re-reads a leader whose set of followers changed between two of its reads. */
+    private static final int LAG_READ_ATTEMPTS = 3;
+
+    /**
+     * For every partition this node leads now, how far each other replica's log is behind this
+     * leader's: Ratis's per-follower match index and the time since the follower last answered.
+     * Read-only: in-memory state of the local leaders, no I/O and no RPC (at most a brief read
+     * lock on each log, as appends take it), so an event loop may call it. Partitions this node does not lead are left out: only a leader knows its
+     * followers' progress. Sorted by partition, replicas by node.
+     */
+    public List<PartitionLag> leaderLag() {
+        if (closed) {
+            return List.of();
+        }
+        List<PartitionLag> out = new ArrayList<>();
+        for (int p : new java.util.TreeSet<>(hosted)) {
+            PartitionLag lag = partitionLag(p);
+            if (lag != null) {
+                out.add(lag);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The lag of partition {@code p}'s other replicas if this node leads it, else null. Ratis gives
+     * the followers' match indexes ({@code getFollowerMatchIndices}) and their identities with
+     * their last-answer times ({@code getRoleInfoProto}) in two calls over the same list of log
+     * appenders; the pairing is used only if that list was the same before and after the match
+     * indexes were read (a follower added or removed in between shifts the positions).
+     */
+    PartitionLag partitionLag(int p) {
+        checkPartition(p);
+        RaftServer.Division d;
+        try {
+            d = division(p);
+        } catch (IOException | RuntimeException e) {
+            return null; // not hosted here (any more)
+        }
+        try {
+            return readLag(p, d);
+        } catch (RuntimeException e) {
+            // A replica closing under us (dropped, or the node stopping) has no lag to report.
+            LOG.debug("partition {}: no lag report: {}", p, e.toString());
+            return null;
+        }
+    }
+
+    private PartitionLag readLag(int p, RaftServer.Division d) {
+        org.apache.ratis.server.DivisionInfo info = d.getInfo();
+        for (int attempt = 0; attempt < LAG_READ_ATTEMPTS; attempt++) {
+            if (!info.isAlive() || !info.isLeader()) {
+                return null;
+            }
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto before = info.getRoleInfoProto();
+            long lastIndex = d.getRaftLog().getNextIndex() - 1;
+            long commitIndex = d.getRaftLog().getLastCommittedIndex();
+            long[] match = info.getFollowerMatchIndices();
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto after = info.getRoleInfoProto();
+            if (match == null || !before.hasLeaderInfo() || !after.hasLeaderInfo()) {
+                return null; // lost leadership meanwhile
+            }
+            List<org.apache.ratis.proto.RaftProtos.ServerRpcProto> followers = after.getLeaderInfo().getFollowerInfoList();
+            if (match.length != followers.size() || !followerIds(before).equals(followerIds(after))) {
+                continue;
+            }
+            org.apache.ratis.server.RaftConfiguration conf = d.getRaftConf();
+            List<ReplicaLag> replicas = new ArrayList<>(followers.size());
+            for (int i = 0; i < followers.size(); i++) {
+                RaftPeerId id = RaftPeerId.valueOf(followers.get(i).getId().getId());
+                long matchIndex = Math.max(0, match[i]); // Ratis starts an unknown follower at -1/0
+                replicas.add(new ReplicaLag(id.toString(), lagRole(conf, id), matchIndex,
+                        Math.max(0, lastIndex - matchIndex), Math.max(0, followers.get(i).getLastRpcElapsedTimeMs())));
+            }
+            replicas.sort(java.util.Comparator.comparing(ReplicaLag::node));
+            return new PartitionLag(p, after.getLeaderInfo().getTerm(), commitIndex, lastIndex, replicas);
+        }
+        LOG.debug("partition {}: followers kept changing while reading their lag", p);
+        return null;
+    }
+
+    private static List<String> followerIds(org.apache.ratis.proto.RaftProtos.RoleInfoProto role) {
+        return role.getLeaderInfo().getFollowerInfoList().stream().map(f -> f.getId().getId().toStringUtf8()).toList();
+    }
+
+    private static String lagRole(org.apache.ratis.server.RaftConfiguration conf, RaftPeerId id) {
+        org.apache.ratis.proto.RaftProtos.RaftPeerRole follower = org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER;
+        if (conf.getPeer(id, follower) != null) {
+            return "voter";
+        }
+        if (conf.getPeer(id, org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER) != null) {
+            return "listener";
+        }
+        return "catching-up";
     }
 
     /**

@@ -546,9 +546,9 @@ public final class CairnServer implements AutoCloseable {
 
         private final io.cairn.resp.ClusterAdmin clusterAdmin = agent != null ? new ElasticAdmin(agent)
                 : io.cairn.resp.ClusterAdmin.unavailable(config.clustered()
-                        ? "this node has static membership (peers); CLUSTER MAP, LEAVE and REBALANCE need elastic"
+                        ? "this node has static membership (peers); CLUSTER MAP, LAG, LEAVE and REBALANCE need elastic"
                                 + " membership (start nodes with --bootstrap / --join)"
-                        : "this node is a single node, not part of a cluster; CLUSTER MAP, LEAVE and REBALANCE need"
+                        : "this node is a single node, not part of a cluster; CLUSTER MAP, LAG, LEAVE and REBALANCE need"
                                 + " elastic membership (start nodes with --bootstrap / --join)");
 
         @Override
@@ -557,9 +557,11 @@ public final class CairnServer implements AutoCloseable {
         }
 
         /**
-         * CLUSTER MAP/LEAVE/REBALANCE of an elastic node, from its cluster agent. A LEAVE waits for the
-         * controller (at most {@code cluster.controller.command-timeout-ms}) on a thread of its own; one
-         * at a time per node, so a stuck controller cannot pile up threads.
+         * CLUSTER MAP/LEAVE/REBALANCE [START]/LAG of an elastic node, from its cluster agent and Raft
+         * node. A LEAVE or REBALANCE START waits for the controller (at most {@code
+         * cluster.controller.command-timeout-ms}) on a thread of its own; one LEAVE at a time per node,
+         * and concurrent REBALANCE STARTs share the request under way, so a stuck controller cannot pile
+         * up threads. LAG reads the local leaders' in-memory state on the caller's thread.
          */
         private final class ElasticAdmin implements io.cairn.resp.ClusterAdmin {
             private final io.cairn.cluster.agent.ClusterAgent agent;
@@ -568,6 +570,9 @@ public final class CairnServer implements AutoCloseable {
             private final long loopIntervalMs = io.cairn.cluster.agent.ClusterAgentConfig.from(config.values())
                     .controllerLoopIntervalMs();
             private final AtomicBoolean leaveInFlight = new AtomicBoolean();
+            /** The REBALANCE START waiting for the controller, if any: later requests share its verdict. */
+            private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Verdict>> rebalanceInFlight =
+                    new java.util.concurrent.atomic.AtomicReference<>();
 
             ElasticAdmin(io.cairn.cluster.agent.ClusterAgent agent) {
                 this.agent = agent;
@@ -648,6 +653,45 @@ public final class CairnServer implements AutoCloseable {
                 }
                 return new RebalanceStatus(map.epoch(), map.movesInProgress(), startable, other, planner.distance(map),
                         loopIntervalMs);
+            }
+
+            @Override
+            public CompletableFuture<Verdict> requestRebalance() {
+                CompletableFuture<Verdict> verdict = new CompletableFuture<>();
+                CompletableFuture<Verdict> running = rebalanceInFlight.compareAndExchange(null, verdict);
+                if (running != null) {
+                    return running; // one request answers them all: asking twice changes nothing
+                }
+                Thread t = new Thread(() -> {
+                    try {
+                        io.cairn.cluster.ClusterCodec.ControlReply r = agent.requestRebalance();
+                        if (r.accepted()) {
+                            LOG.info("CLUSTER REBALANCE START: the controller accepted the request (epoch {})", r.epoch());
+                        }
+                        // Cleared first: a request arriving after this verdict starts a new round trip.
+                        rebalanceInFlight.compareAndSet(verdict, null);
+                        verdict.complete(new Verdict(r.accepted(), r.epoch(), r.accepted() ? null : r.errorLine()));
+                    } catch (IOException | RuntimeException e) {
+                        rebalanceInFlight.compareAndSet(verdict, null);
+                        verdict.completeExceptionally(new IOException("the controller did not accept the rebalance"
+                                + " request: " + e.getMessage(), e));
+                    }
+                }, "cairn-cluster-rebalance");
+                t.setDaemon(true);
+                t.start();
+                return verdict;
+            }
+
+            @Override
+            public java.util.List<PartitionLag> lag() {
+                String self = agent.self().id();
+                java.util.List<PartitionLag> out = new java.util.ArrayList<>();
+                for (RaftNode.PartitionLag p : raft.leaderLag()) {
+                    out.add(new PartitionLag(p.partition(), self, p.term(), p.commitIndex(), p.lastIndex(),
+                            p.replicas().stream().map(r -> new ReplicaLag(r.node(), r.role(), r.matchIndex(),
+                                    r.lagEntries(), r.lastContactMs())).toList()));
+                }
+                return out;
             }
         }
     }

@@ -41,6 +41,7 @@ public final class ServerConfig {
             io.cairn.cluster.agent.ClusterAgentConfig.REPLICA_OP_TIMEOUT_MS,
             io.cairn.cluster.agent.ClusterAgentConfig.JOIN_TIMEOUT_MS,
             io.cairn.cluster.agent.ClusterAgentConfig.CONTROLLER_MAX_VOTERS,
+            io.cairn.cluster.agent.ClusterAgentConfig.REBALANCE_AUTO,
             io.cairn.cluster.agent.ClusterAgentConfig.CONTROLLER_CHANGE_TIMEOUT_MS,
             io.cairn.cluster.agent.ClusterAgentConfig.REDISCOVER_AFTER_FAILURES,
             io.cairn.cluster.agent.ClusterAgentConfig.LEADER_BALANCE_INTERVAL_MS,

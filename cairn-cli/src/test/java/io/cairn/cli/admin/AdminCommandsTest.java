@@ -39,8 +39,9 @@ import picocli.CommandLine;
 /**
  * {@code cairn topology}, {@code cairn leave} and {@code cairn rebalance} run in-process through
  * picocli against in-process elastic nodes (real Raft over loopback, real RESP): their JSON
- * output against the nodes' own maps, a drain with {@code leave --wait}, and every exit code (0
- * ok, 1 refused, 2 unknown node, 3 closed port, 4 no answer in time).
+ * output against the nodes' own maps (replica lag from every partition's leader included), a
+ * rebalance request, a drain with {@code leave --wait}, a stopped node's replicas shown behind and
+ * silent, and every exit code (0 ok, 1 refused, 2 unknown node, 3 closed port, 4 no answer in time).
  */
 @Timeout(200)
 class AdminCommandsTest {
@@ -108,10 +109,14 @@ class AdminCommandsTest {
             first.put("k:" + i, "v" + i);
         }
 
-        // topology --output json: the node's map, with a leader (one of the replicas) per partition.
+        // topology --output json: the node's map, with a leader (one of the replicas) per partition
+        // and its lag report, every other replica caught up once the writes settled.
+        await(Duration.ofSeconds(20), () -> allCaughtUp(cairn("topology", "--port", port, "--output", "json")),
+                () -> "every replica caught up: " + cairn("topology", "--port", port, "--output", "json").out());
         Run topology = cairn("topology", "--port", port, "--output", "json");
         assertEquals(0, topology.exitCode(), topology.err());
         JsonNode t = topology.json();
+        assertEquals(0, t.get("lagUnanswered").size(), topology.out());
         ClusterMap map = first.server().agent().map();
         assertTrue(t.get("epoch").asLong() <= map.epoch() && t.get("epoch").asLong() > 0, topology.out());
         assertEquals(4, t.get("nodes").size(), topology.out());
@@ -134,6 +139,17 @@ class AdminCommandsTest {
             p.get("replicas").forEach(r -> replicas.add(r.asText()));
             assertEquals(3, replicas.size(), topology.out());
             assertTrue(replicas.contains(p.get("leader").asText()), topology.out());
+            JsonNode lag = p.get("lag");
+            assertEquals(p.get("leader").asText(), lag.get("leader").asText(), topology.out());
+            Set<String> followers = new HashSet<>(replicas);
+            followers.remove(lag.get("leader").asText());
+            Set<String> reported = new HashSet<>();
+            for (JsonNode r : lag.get("replicas")) {
+                reported.add(r.get("node").asText());
+                assertEquals("voter", r.get("role").asText(), topology.out());
+                assertEquals(lag.get("lastIndex").asLong(), r.get("matchIndex").asLong(), topology.out());
+            }
+            assertEquals(followers, reported, topology.out());
             slotsCovered += p.get("slots").get(1).asInt() - p.get("slots").get(0).asInt() + 1;
         }
         assertEquals(16384, slotsCovered, topology.out());
@@ -141,15 +157,22 @@ class AdminCommandsTest {
         Run table = cairn("topology", "--port", port);
         assertEquals(0, table.exitCode(), table.err());
         System.out.println("AdminCommandsTest: cairn topology\n" + table.out());
-        assertTrue(table.out().contains("NODE") && table.out().contains("PARTITION") && table.out().contains("n4"),
-                table.out());
+        assertTrue(table.out().contains("NODE") && table.out().contains("PARTITION") && table.out().contains("n4")
+                && table.out().contains("LAG") && !table.out().contains("lag unknown"), table.out());
 
+        // rebalance --status only reports; plain rebalance asks the controller first (its verdict carries the map's epoch).
+        Run status = cairn("rebalance", "--port", port, "--status", "--output", "json");
+        assertEquals(0, status.exitCode(), status.err());
+        assertTrue(status.json().get("balanced").asBoolean(), status.out());
+        assertTrue(status.json().get("requestedAtEpoch").isNull(), status.out());
+        long epochBeforeRequest = first.server().agent().epoch();
         Run rebalance = cairn("rebalance", "--port", port, "--output", "json");
-        assertEquals(0, rebalance.exitCode(), rebalance.err());
-        assertTrue(rebalance.json().get("balanced").asBoolean(), rebalance.out());
+        assertEquals(0, rebalance.exitCode(), rebalance.out() + rebalance.err());
+        assertTrue(rebalance.json().get("requestedAtEpoch").asLong() >= epochBeforeRequest, rebalance.out());
         Run watchBalanced = cairn("rebalance", "--port", port, "--watch", "--timeout", "30");
         assertEquals(0, watchBalanced.exitCode(), watchBalanced.err());
-        assertTrue(watchBalanced.out().contains("balanced at epoch"), watchBalanced.out());
+        assertTrue(watchBalanced.out().contains("rebalance requested") && watchBalanced.out().contains("balanced at epoch"),
+                watchBalanced.out());
 
         // leave: unknown node (2), then n4 drained to LEFT with --wait (0).
         Run unknown = cairn("leave", "--port", port, "--node", "nope");
@@ -187,6 +210,73 @@ class AdminCommandsTest {
             n4Left |= n.get("id").asText().equals("n4") && n.get("state").asText().equals("LEFT");
         }
         assertTrue(n4Left, topologyAfter.out());
+
+        // n3 stops; writes go on. Its replicas fall behind and go silent; topology says it did not answer.
+        nodes.get(2).close();
+        for (int i = 0; i < 40; i++) {
+            first.put("after:" + i, "v" + i);
+        }
+        await(Duration.ofSeconds(30), () -> n3BehindEverywhere(cairn("topology", "--port", port, "--output", "json",
+                        "--silent-after-ms", "500")),
+                () -> "n3 behind and silent on every partition: " + cairn("topology", "--port", port, "--output", "json").out());
+        Run stopped = cairn("topology", "--port", port, "--output", "json", "--silent-after-ms", "500");
+        assertEquals(0, stopped.exitCode(), stopped.err());
+        assertTrue(stopped.json().get("lagUnanswered").get("n3").asText().contains("cannot connect"), stopped.out());
+        Run stoppedTable = cairn("topology", "--port", port, "--silent-after-ms", "500", "--lag-timeout-ms", "500");
+        assertEquals(0, stoppedTable.exitCode(), stoppedTable.err());
+        System.out.println("AdminCommandsTest: cairn topology with n3 stopped\n" + stoppedTable.out());
+        assertTrue(stoppedTable.out().contains("lag unknown from n3") && stoppedTable.out().contains("silent"),
+                stoppedTable.out());
+    }
+
+    /** Every partition's lag reported by its leader, every other replica at the leader's last index. */
+    private static boolean allCaughtUp(Run topology) {
+        try {
+            if (topology.exitCode() != 0) {
+                return false;
+            }
+            for (JsonNode p : topology.json().get("partitions")) {
+                JsonNode lag = p.get("lag");
+                if (lag == null || lag.isNull() || lag.get("replicas").size() != p.get("replicas").size() - 1) {
+                    return false;
+                }
+                for (JsonNode r : lag.get("replicas")) {
+                    if (r.get("lag").asLong() != 0) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Every partition's leader (n1 or n2) reports n3 behind and silent, the other live replica caught up. */
+    private static boolean n3BehindEverywhere(Run topology) {
+        try {
+            if (topology.exitCode() != 0) {
+                return false;
+            }
+            for (JsonNode p : topology.json().get("partitions")) {
+                JsonNode lag = p.get("lag");
+                if (lag == null || lag.isNull() || lag.get("leader").asText().equals("n3")) {
+                    return false;
+                }
+                for (JsonNode r : lag.get("replicas")) {
+                    boolean n3 = r.get("node").asText().equals("n3");
+                    if (n3 && (r.get("lag").asLong() == 0 || !r.get("silent").asBoolean())) {
+                        return false;
+                    }
+                    if (!n3 && r.get("lag").asLong() != 0) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test

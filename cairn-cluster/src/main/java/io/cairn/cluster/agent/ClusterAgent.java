@@ -144,6 +144,7 @@ public final class ClusterAgent implements AutoCloseable {
     final String selfId;
     final RaftGroupId controllerGroupId;
     private final Path stateDir;
+    private final ControllerStateMachine.ApplyObserver applyObserver;
 
     private final Object controllerClientLock = new Object();
     private volatile ControllerClient controller;
@@ -177,7 +178,18 @@ public final class ClusterAgent implements AutoCloseable {
      *                               to it before it reopens groups from disk)
      */
     public ClusterAgent(RaftNode node, ClusterAgentConfig config, Clock clock) {
+        this(node, config, clock, ControllerStateMachine.NO_OBSERVER);
+    }
+
+    /**
+     * As {@link #ClusterAgent(RaftNode, ClusterAgentConfig, Clock)}, with {@code applyObserver}
+     * told of each entry before this node's controller replica applies it (tests use it to slow
+     * the controller down).
+     */
+    public ClusterAgent(RaftNode node, ClusterAgentConfig config, Clock clock,
+                        ControllerStateMachine.ApplyObserver applyObserver) {
         this.node = Objects.requireNonNull(node, "node");
+        this.applyObserver = Objects.requireNonNull(applyObserver, "applyObserver");
         this.config = Objects.requireNonNull(config, "config");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.selfId = node.nodeId();
@@ -212,7 +224,7 @@ public final class ClusterAgent implements AutoCloseable {
 
     /** A controller replica is being opened on this node (reopened from disk, or added): listen to it. */
     private ControllerStateMachine newControllerStateMachine() {
-        ControllerStateMachine sm = new ControllerStateMachine();
+        ControllerStateMachine sm = new ControllerStateMachine(applyObserver);
         // Maps this replica applies are committed: a node hosting a controller replica learns them at once.
         sm.addMapListener(this::offerMap);
         sm.addLeaderListener(duties::controllerLeaderChanged);
@@ -761,6 +773,22 @@ public final class ClusterAgent implements AutoCloseable {
         ControlReply r = submit(new ControlCommand.Leave(selfId));
         if (r.accepted()) {
             LOG.info("node {} is leaving the cluster (epoch {})", selfId, r.epoch());
+        }
+        return r;
+    }
+
+    /**
+     * Asks the controller for a rebalance: the request is recorded in the map ({@link
+     * ClusterMap#rebalanceRequestedAtEpoch}); with {@code cluster.rebalance.auto} off the planner
+     * then moves replicas until the placement is reached and clears the request; with it on
+     * (the default) balancing never waits for a request, which then only makes the planner run at
+     * once. Returns the controller's verdict.
+     */
+    public ControlReply requestRebalance() throws IOException {
+        ControlReply r = submit(new ControlCommand.RequestRebalance());
+        if (r.accepted()) {
+            LOG.info("node {}: rebalance requested (epoch {})", selfId, r.epoch());
+            duties.wake(); // this node may lead the controller: plan now rather than at the next loop tick
         }
         return r;
     }

@@ -57,13 +57,18 @@ import java.util.Map;
  * @param downAfterMs              {@code down-after-ms} ({@value FailureDetector#DEFAULT_DOWN_AFTER_MS}): see {@link FailureDetector}
  * @param suspectAfterMs           {@code suspect-after-ms} ({@value FailureDetector#DEFAULT_SUSPECT_AFTER_MS})
  * @param maxTrackedNodes          {@code failure-detector.max-tracked-nodes} ({@value FailureDetector#DEFAULT_MAX_TRACKED_NODES})
+ * @param rebalanceAuto            {@code cluster.rebalance.auto} (true): the planner moves replicas to balance the
+ *                                 placement whenever it changes (a node joins, one comes back); false: it still
+ *                                 restores replication (replaces DOWN replicas, drains LEAVING nodes) and sets
+ *                                 preferred leaders, but makes balance moves only after an operator asks for a
+ *                                 rebalance ({@link ClusterAgent#requestRebalance}), until the placement is reached
  */
 public record ClusterAgentConfig(long heartbeatIntervalMs, long controllerLoopIntervalMs, long reconcileIntervalMs,
                                  long moveAttemptTimeoutMs, int moveMaxAttempts, long moveHostWaitMs, long moveRetryPauseMs,
                                  int moverThreads, long replicaOpTimeoutMs, long joinTimeoutMs, int controllerMaxVoters,
                                  long controllerChangeTimeoutMs, int rediscoverAfterFailures, long leaderBalanceIntervalMs,
                                  int auditPartitionsPerPass, long commandTimeoutMs, long downAfterMs, long suspectAfterMs,
-                                 int maxTrackedNodes) {
+                                 int maxTrackedNodes, boolean rebalanceAuto) {
     public static final String HEARTBEAT_INTERVAL_MS = "cluster.heartbeat-interval-ms";
     public static final String CONTROLLER_LOOP_INTERVAL_MS = "cluster.controller.loop-interval-ms";
     public static final String RECONCILE_INTERVAL_MS = "cluster.reconcile-interval-ms";
@@ -79,6 +84,7 @@ public record ClusterAgentConfig(long heartbeatIntervalMs, long controllerLoopIn
     public static final String REDISCOVER_AFTER_FAILURES = "cluster.controller.rediscover-after-failures";
     public static final String LEADER_BALANCE_INTERVAL_MS = "cluster.leader-balance-interval-ms";
     public static final String AUDIT_PARTITIONS_PER_PASS = "cluster.controller.audit-partitions-per-pass";
+    public static final String REBALANCE_AUTO = "cluster.rebalance.auto";
 
     public ClusterAgentConfig {
         positive(HEARTBEAT_INTERVAL_MS, heartbeatIntervalMs);
@@ -139,7 +145,8 @@ public record ClusterAgentConfig(long heartbeatIntervalMs, long controllerLoopIn
                 longValue(c, ControllerClient.COMMAND_TIMEOUT_MS, ControllerClient.DEFAULT_COMMAND_TIMEOUT_MS),
                 longValue(c, FailureDetector.DOWN_AFTER_MS, FailureDetector.DEFAULT_DOWN_AFTER_MS),
                 longValue(c, FailureDetector.SUSPECT_AFTER_MS, FailureDetector.DEFAULT_SUSPECT_AFTER_MS),
-                (int) longValue(c, FailureDetector.MAX_TRACKED_NODES, FailureDetector.DEFAULT_MAX_TRACKED_NODES));
+                (int) longValue(c, FailureDetector.MAX_TRACKED_NODES, FailureDetector.DEFAULT_MAX_TRACKED_NODES),
+                booleanValue(c, REBALANCE_AUTO, true));
     }
 
     private static long longValue(Map<String, String> c, String key, long fallback) {
@@ -152,6 +159,18 @@ public record ClusterAgentConfig(long heartbeatIntervalMs, long controllerLoopIn
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
         }
+    }
+
+    private static boolean booleanValue(Map<String, String> c, String key, boolean fallback) {
+        String v = c.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
+        };
     }
 
     private static void positive(String key, long value) {

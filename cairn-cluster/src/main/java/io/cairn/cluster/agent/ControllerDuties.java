@@ -74,14 +74,19 @@ import org.slf4j.LoggerFactory;
  * is therefore only ever changed to what the group already is.
  *
  * <p><b>Controller membership</b>: 1 voter while fewer than 3 nodes are UP, then 3, then (with 5
- * UP and {@code cluster.controller.max-voters} 5) 5, grown one member at a time (Ratis refuses
- * changes whose new voters are not fewer than the kept ones; 1→2 is its one exception). A member
- * that is LEAVING or gone is replaced by an UP node (or just removed if there is none), a DOWN one
- * is replaced if an UP node is spare, or removed if the group is larger than the UP nodes call
- * for. The new member hosts the controller group first (Ratis group management, asked of its
- * server), then the configuration changes (compare-and-set against the current voters; the new
- * member catches up first). A leader that must go hands its leadership to another member first.
- * While the group grows from one member to three it has two for a moment, and needs both.
+ * UP and {@code cluster.controller.max-voters} 5) 5. The group grows by all the members it lacks
+ * in one configuration change (1 → 3, 3 → 5), so it is never even: an even group needs one more
+ * member for every commit and tolerates no more failures (a two-member one needs both). The new
+ * members host the controller group first (Ratis group management, asked of their servers; a
+ * leftover replica a node still has from an earlier membership is deleted first, see
+ * {@code hostFresh}), then the configuration changes (compare-and-set against the current
+ * voters): Ratis catches the new members up (staging) before it proposes the new configuration.
+ * Ratis refuses a change that adds as many members as it keeps unless its server allows it
+ * ({@code raft.server.leaderelection.member.majority-add}); refused once, the group grows one
+ * member at a time instead (Ratis's one exception, 1 → 2, then 2 → 3: two members for a moment).
+ * A member that is LEAVING or gone is replaced by an UP node (or just removed if there is none), a
+ * DOWN one is replaced if an UP node is spare, or removed if the group is larger than the UP nodes
+ * call for. A leader that must go hands its leadership to another member first.
  */
 final class ControllerDuties {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerDuties.class);
@@ -89,7 +94,7 @@ final class ControllerDuties {
     private final ClusterAgent agent;
     private final RaftNode node;
     private final ClusterAgentConfig config;
-    private final Planner planner = new Planner();
+    private final Planner planner;
     private final ExecutorService loop;
     private final ThreadPoolExecutor movers;
     /** Changes of the controller group's members, one at a time, off the loop (each may wait for a new member to catch up). */
@@ -109,6 +114,7 @@ final class ControllerDuties {
         this.agent = agent;
         this.node = agent.node;
         this.config = agent.config;
+        this.planner = new Planner(config.rebalanceAuto());
         this.loop = Executors.newSingleThreadExecutor(ClusterAgent.daemon("cairn-agent-controller-" + agent.selfId));
         // A move in the map needs a mover; the map holds at most max-concurrent-moves (<= 1024) of them. No more
         // run at once than this node's Raft side drives (raft.move.max-concurrent): the others wait their turn.
@@ -451,8 +457,7 @@ final class ControllerDuties {
         Set<String> voterIds = new HashSet<>();
         voters.forEach(v -> voterIds.add(v.getId().toString()));
         List<NodeInfo> up = m.nodes().stream().filter(n -> n.state() == NodeState.UP).toList();
-        int desired = up.size() >= 5 && config.controllerMaxVoters() >= 5 ? 5
-                : up.size() >= 3 && config.controllerMaxVoters() >= 3 ? 3 : 1;
+        int desired = desiredVoters(up.size(), config.controllerMaxVoters());
         List<NodeInfo> spares = spares(m, up, voterIds);
 
         String bad = null;
@@ -468,26 +473,53 @@ final class ControllerDuties {
         if (bad != null) {
             NodeState s = m.node(bad).map(NodeInfo::state).orElse(NodeState.LEFT);
             if (!spares.isEmpty()) {
-                changeMembers(m, voters, spares.get(0), bad);
+                changeMembers(m, voters, List.of(spares.get(0)), bad);
             } else if ((s != NodeState.DOWN && voters.size() > 1) || voters.size() > desired) {
                 // Nobody to replace it: a member that is going or gone leaves the group; a DOWN one only if the
                 // group is larger than the UP nodes call for (else it stays: it may come back, and a smaller
                 // group would tolerate no more failures).
-                changeMembers(m, voters, null, bad);
+                changeMembers(m, voters, List.of(), bad);
             }
             return;
         }
-        if (voters.size() < desired && !spares.isEmpty()) {
-            changeMembers(m, voters, spares.get(0), null);
+        List<NodeInfo> adds = growth(voters.size(), desired, spares, !majorityAddRefused);
+        if (!adds.isEmpty()) {
+            changeMembers(m, voters, adds, null);
         } else if (voters.size() > desired && voters.size() % 2 == 0) {
             // An even group (growth that stalled: the next member went away) tolerates no more failures than the
             // odd one below it and needs one more member for every commit: shrink back.
             String out = voters.stream().map(v -> v.getId().toString()).filter(id -> !id.equals(agent.selfId))
                     .reduce((a, b) -> b).orElse(null);
             if (out != null) {
-                changeMembers(m, voters, null, out);
+                changeMembers(m, voters, List.of(), out);
             }
         }
+    }
+
+    /** The controller group's size for {@code upNodes} UP nodes: 1, 3 once 3 are UP, 5 once 5 are (up to {@code maxVoters}). */
+    static int desiredVoters(int upNodes, int maxVoters) {
+        return upNodes >= 5 && maxVoters >= 5 ? 5 : upNodes >= 3 && maxVoters >= 3 ? 3 : 1;
+    }
+
+    /**
+     * The spares to add to a group of {@code voters} on its way to {@code desired}: all that are
+     * missing at once when {@code together} (1 → 3, 3 → 5: the group is never even), as far as
+     * spares go and only to an odd size (none if only an even size is reachable: 3 members
+     * tolerate as many failures as 4); else one (the old path, through an even group, for a
+     * Ratis that refuses to add as many members as it keeps). None if the group is big enough.
+     */
+    static List<NodeInfo> growth(int voters, int desired, List<NodeInfo> spares, boolean together) {
+        if (voters >= desired || spares.isEmpty()) {
+            return List.of();
+        }
+        if (!together) {
+            return List.of(spares.get(0));
+        }
+        int n = Math.min(desired - voters, spares.size());
+        if ((voters + n) % 2 == 0) {
+            n--; // an even group needs one more member for every commit and tolerates no more failures
+        }
+        return n <= 0 ? List.of() : List.copyOf(spares.subList(0, n));
     }
 
     /** UP nodes outside the group, those in zones the group lacks first, then by id. */
@@ -501,21 +533,29 @@ final class ControllerDuties {
         return out;
     }
 
-    private void changeMembers(ClusterMap m, List<RaftPeer> voters, NodeInfo add, String remove) {
+    /** What Ratis's refusal of a change that adds as many members as it keeps says (RaftConfigurationImpl.changeMajority). */
+    static final String MAJORITY_REFUSAL = "changes a majority set";
+
+    /** Set once Ratis refused to add several members in one change: from then on the group grows one member at a time. */
+    private volatile boolean majorityAddRefused;
+
+    private void changeMembers(ClusterMap m, List<RaftPeer> voters, List<NodeInfo> add, String remove) {
+        changeMembers(m, voters, add, remove, Set.of());
+    }
+
+    /** @param hostedJustNow nodes whose fresh controller replica this step created a moment ago (not leftovers) */
+    private void changeMembers(ClusterMap m, List<RaftPeer> voters, List<NodeInfo> add, String remove,
+                               Set<String> hostedJustNow) {
         List<RaftPeer> next = new ArrayList<>();
         for (RaftPeer v : voters) {
             if (!v.getId().toString().equals(remove)) {
                 next.add(v);
             }
         }
-        RaftPeer added = add == null ? null : ClusterAgent.peer(m, add.id());
-        if (added != null) {
-            next.add(added);
-        }
+        List<RaftPeer> added = add.stream().map(n -> ClusterAgent.peer(m, n.id())).toList();
+        next.addAll(added);
         List<RaftPeer> everyone = new ArrayList<>(voters);
-        if (added != null) {
-            everyone.add(added);
-        }
+        everyone.addAll(added);
         String what = "controller members " + ids(voters) + " -> " + ids(next);
         try (RaftClient client = agent.oneShotClient(everyone, config.controllerChangeTimeoutMs())) {
             if (agent.selfId.equals(remove)) {
@@ -529,16 +569,9 @@ final class ControllerDuties {
                 }
                 return;
             }
-            if (added != null) {
-                try {
-                    RaftClientReply r = client.getGroupManagementApi(added.getId()).add(
-                            RaftGroup.valueOf(agent.controllerGroupId, voters));
-                    if (!r.isSuccess() && !String.valueOf(r.getException()).contains("AlreadyExists")) {
-                        LOG.info("controller: {} could not host the controller group: {}", added.getId(), r.getException());
-                        return;
-                    }
-                } catch (AlreadyExistsException e) {
-                    // hosted already (a retried step)
+            for (RaftPeer a : added) {
+                if (!hostedJustNow.contains(a.getId().toString()) && !hostFresh(client, a, voters)) {
+                    return;
                 }
             }
             SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
@@ -546,9 +579,30 @@ final class ControllerDuties {
                     .setServersInCurrentConf(voters)
                     .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
                     .build();
-            RaftClientReply r = sendToSelf(client, args);
-            if (!r.isSuccess()) {
-                LOG.info("controller: {} failed: {}", what, r.getException());
+            RaftClientReply r;
+            String refusal;
+            try {
+                r = sendToSelf(client, args);
+                refusal = r.isSuccess() ? null : String.valueOf(r.getException());
+            } catch (IOException e) {
+                // The transport may throw the leader's refusal instead of returning it in the reply.
+                if (added.size() < 2 || !String.valueOf(e.getMessage()).contains(MAJORITY_REFUSAL)) {
+                    throw e;
+                }
+                r = null;
+                refusal = e.getMessage();
+            }
+            if (refusal != null) {
+                if (added.size() > 1 && refusal.contains(MAJORITY_REFUSAL)) {
+                    // This Ratis server refuses majority adds (raft.server.leaderelection.member.majority-add off):
+                    // grow one member at a time, starting now with the first, whose fresh replica was just created.
+                    majorityAddRefused = true;
+                    LOG.info("controller: {} refused by Ratis (adding a majority at once is off); growing one member"
+                            + " at a time", what);
+                    changeMembers(m, voters, add.subList(0, 1), remove, Set.of(added.get(0).getId().toString()));
+                    return;
+                }
+                LOG.info("controller: {} failed: {}", what, refusal);
                 return;
             }
             LOG.info("controller: {}", what);
@@ -564,6 +618,55 @@ final class ControllerDuties {
             }
         } catch (IOException | RuntimeException e) {
             LOG.info("controller: {} failed: {}", what, e.toString());
+        }
+    }
+
+    /**
+     * Makes {@code peer} (not a voter) host a fresh replica of the controller group, false if it
+     * did not. A replica it has already is a leftover — of an earlier membership (a node that came
+     * back after it was taken out; a replica the leader told to shut down stays registered, closed),
+     * or of an earlier attempt of this step — and holds nothing the group needs: it is deleted and
+     * the group hosted anew. Catching up a leftover instead raced with the node's own clean-up
+     * (which deletes a replica its leader's configuration leaves out) and, for a closed one, waited
+     * for a catch-up that never came, until the change timed out.
+     */
+    private boolean hostFresh(RaftClient client, RaftPeer peer, List<RaftPeer> voters) throws IOException {
+        RaftGroup group = RaftGroup.valueOf(agent.controllerGroupId, voters);
+        if (add(client, peer, group)) {
+            return true;
+        }
+        RaftClientReply removed = client.getGroupManagementApi(peer.getId()).remove(agent.controllerGroupId, true, false);
+        if (!removed.isSuccess()) {
+            LOG.info("controller: {} could not delete its leftover controller replica: {}", peer.getId(), removed.getException());
+            return false;
+        }
+        LOG.info("controller: deleted {}'s leftover controller replica before adding it to the group", peer.getId());
+        if (add(client, peer, group)) {
+            return true;
+        }
+        LOG.info("controller: {} still has a controller replica after deleting it; trying again on a later pass", peer.getId());
+        return false;
+    }
+
+    /** Asks {@code peer} to host {@code group}: true if it did, false if it has the group already; other failures throw. */
+    private static boolean add(RaftClient client, RaftPeer peer, RaftGroup group) throws IOException {
+        try {
+            RaftClientReply r = client.getGroupManagementApi(peer.getId()).add(group);
+            if (r.isSuccess()) {
+                return true;
+            }
+            if (String.valueOf(r.getException()).contains(AlreadyExistsException.class.getSimpleName())) {
+                return false;
+            }
+            throw new IOException(peer.getId() + " could not host the controller group: " + r.getException());
+        } catch (IOException e) {
+            // Depending on the transport the refusal comes back as the exception itself or wrapped.
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof AlreadyExistsException || String.valueOf(t.getMessage()).contains("already exists")) {
+                    return false;
+                }
+            }
+            throw e;
         }
     }
 

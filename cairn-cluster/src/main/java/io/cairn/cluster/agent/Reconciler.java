@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * a one-voter group, which only the bootstrap or a partition never moved since may do.
  *
  * <p>The controller replica: once this node is LEFT, or the controller leader (confirmed in a
- * term at least this replica's) no longer counts it among the members although it was one, its
- * controller replica is removed. (A node re-added to the controller group before that — it came
+ * term at least this replica's) no longer counts it among the members although it was one, and
+ * is not catching it up to add it back (it is not among the leader's followers), its controller
+ * replica is removed. (A node re-added to the controller group before that — it came
  * back UP and the group needed a member — keeps its replica, which the leader catches up like any
  * lagging member.)
  */
@@ -267,8 +268,15 @@ final class Reconciler {
                 var conf = info.getConf().get();
                 boolean member = ProtoUtils.toRaftPeers(conf.getPeersList()).stream().anyMatch(x -> x.getId().equals(me))
                         || ProtoUtils.toRaftPeers(conf.getOldPeersList()).stream().anyMatch(x -> x.getId().equals(me));
-                if (term < localTerm || conf.getOldPeersCount() > 0 || member) {
+                // A leader replicating to this node is catching it up to add it (a change's staging phase, not in
+                // any configuration yet): the replica is wanted. Deleting it then stalled the change until it timed out.
+                boolean catchingUp = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
+                        .anyMatch(f -> f.getId().getId().toStringUtf8().equals(agent.selfId));
+                if (term < localTerm || conf.getOldPeersCount() > 0 || member || catchingUp) {
                     return;
+                }
+                if (agent.localControllerDivision().orElse(null) != d) {
+                    return; // replaced meanwhile (the leader deleted the leftover and hosted a fresh one): look again later
                 }
                 removeLocalController(term);
                 return;

@@ -64,6 +64,10 @@ final class AgentCluster implements AutoCloseable {
     private final Map<String, String> overrides;
     final Map<String, Member> members = new LinkedHashMap<>();
     final Planner planner = new Planner();
+    /** Told of each controller entry before a node's controller replica applies it (for nodes started after it is set). */
+    io.cairn.cluster.ControllerStateMachine.ApplyObserver controllerApplyObserver = io.cairn.cluster.ControllerStateMachine.NO_OBSERVER;
+    /** Failure zone per node id, for nodes started after it is set ("" when absent). */
+    final Map<String, String> zones = new HashMap<>();
 
     AgentCluster(Path root, ClusterSettings settings, Map<String, String> overrides) {
         this.root = root;
@@ -100,7 +104,7 @@ final class AgentCluster implements AutoCloseable {
         Member m = new Member(id);
         members.put(id, m);
         startNode(m, 0);
-        m.agent.start(resp(m), "", ClusterAgent.Startup.bootstrap(settings));
+        m.agent.start(resp(m), zones.getOrDefault(m.id, ""), ClusterAgent.Startup.bootstrap(settings));
         openService(m);
         return m;
     }
@@ -110,16 +114,25 @@ final class AgentCluster implements AutoCloseable {
         Member m = new Member(id);
         members.put(id, m);
         startNode(m, 0);
-        m.agent.start(resp(m), "", ClusterAgent.Startup.join(List.of(seed)));
+        m.agent.start(resp(m), zones.getOrDefault(m.id, ""), ClusterAgent.Startup.join(List.of(seed)));
         openService(m);
         return m;
     }
 
     /** Restarts a stopped node on its old port and directory, rejoining through {@code seed}. */
     Member restart(String id, String seed) throws IOException {
+        return restart(id, seed, m -> { });
+    }
+
+    /**
+     * Like {@link #restart(String, String)}, with {@code beforeJoin} run once the node's Raft server
+     * has reopened its groups from disk, before its agent joins (to wait for a state of those groups).
+     */
+    Member restart(String id, String seed, java.util.function.Consumer<Member> beforeJoin) throws IOException {
         Member m = members.get(id);
         startNode(m, m.port);
-        m.agent.start(resp(m), "", ClusterAgent.Startup.join(List.of(seed)));
+        beforeJoin.accept(m);
+        m.agent.start(resp(m), zones.getOrDefault(m.id, ""), ClusterAgent.Startup.join(List.of(seed)));
         openService(m);
         return m;
     }
@@ -150,7 +163,7 @@ final class AgentCluster implements AutoCloseable {
         raft.keySet().removeIf(k -> !k.startsWith("raft."));
         m.node = new RaftNode(m.id, RaftConfig.from(raft), new CommandExecutor(m.engine, settings.partitions()),
                 new HybridLogicalClock(Clock.SYSTEM, 500));
-        m.agent = new ClusterAgent(m.node, ClusterAgentConfig.from(overrides), Clock.SYSTEM);
+        m.agent = new ClusterAgent(m.node, ClusterAgentConfig.from(overrides), Clock.SYSTEM, controllerApplyObserver);
         m.node.start();
         m.port = m.node.address().getPort();
     }

@@ -35,7 +35,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * Cairn's CLUSTER extensions against in-process elastic nodes over real RESP connections:
  * CLUSTER MAP is the agent's map as JSON, CLUSTER LEAVE drains a node until the controller marks
  * it LEFT (replication factor kept, data readable), CLUSTER REBALANCE reports the planner's view,
- * and nodes without elastic membership refuse all three with a clear error.
+ * and nodes without elastic membership refuse them (and CLUSTER LAG, REBALANCE START) with a clear
+ * error. CLUSTER LAG itself: ClusterLagTest.
  */
 @Timeout(200)
 class ClusterAdminCommandsTest {
@@ -153,15 +154,18 @@ class ClusterAdminCommandsTest {
         nodes.adopt(single);
 
         try (Jedis j = jedis(staticNode)) {
-            for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE"}) {
+            for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE", "LAG"}) {
                 JedisDataException e = assertThrows(JedisDataException.class,
                         () -> j.sendCommand(Protocol.Command.CLUSTER, sub));
                 assertTrue(e.getMessage().startsWith("ERR this node has static membership (peers)"), e.getMessage());
             }
+            JedisDataException start = assertThrows(JedisDataException.class,
+                    () -> j.sendCommand(Protocol.Command.CLUSTER, "REBALANCE", "START"));
+            assertTrue(start.getMessage().startsWith("ERR this node has static membership (peers)"), start.getMessage());
             assertEquals("OK", j.set("still", "served")); // the refusal does not disturb the node
         }
         try (Jedis j = jedis(single)) {
-            for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE"}) {
+            for (String sub : new String[] {"MAP", "LEAVE", "REBALANCE", "LAG"}) {
                 JedisDataException e = assertThrows(JedisDataException.class,
                         () -> j.sendCommand(Protocol.Command.CLUSTER, sub));
                 assertTrue(e.getMessage().startsWith("ERR this node is a single node"), e.getMessage());
@@ -169,7 +173,8 @@ class ClusterAdminCommandsTest {
             @SuppressWarnings("unchecked")
             List<Object> help = (List<Object>) j.sendCommand(Protocol.Command.CLUSTER, "HELP");
             String text = help.stream().map(l -> new String((byte[]) l, StandardCharsets.UTF_8)).reduce("", (a, b) -> a + "\n" + b);
-            assertTrue(text.contains("LEAVE [<node-id>]") && text.contains("MAP") && text.contains("REBALANCE"), text);
+            assertTrue(text.contains("LEAVE [<node-id>]") && text.contains("MAP") && text.contains("REBALANCE [START]")
+                    && text.contains("LAG"), text);
         }
     }
 
