@@ -70,8 +70,10 @@ final class DemoCommand implements Callable<Integer> {
             raftPorts[i] = freePort();
         }
         int[] httpPorts = new int[NODES];
+        int[] grpcPorts = new int[NODES];
         for (int i = 0; i < NODES; i++) {
             httpPorts[i] = freePort();
+            grpcPorts[i] = freePort();
         }
         System.out.println("starting a " + NODES + "-node elastic cluster (n1 bootstraps it, the others join; replication"
                 + " factor 3, memory engine, Raft logs in " + dir + ")");
@@ -92,6 +94,7 @@ final class DemoCommand implements Callable<Integer> {
                 flags.put("port", String.valueOf(respPorts[i]));
                 flags.put("raft-port", String.valueOf(raftPorts[i]));
                 flags.put("http.port", String.valueOf(httpPorts[i]));
+                flags.put("grpc.port", String.valueOf(grpcPorts[i]));
                 if (i == 0) {
                     flags.put("bootstrap", "yes");
                 } else {
@@ -126,6 +129,8 @@ final class DemoCommand implements Callable<Integer> {
                     + respPorts[0] + "     ./cairn repl -p " + respPorts[2]);
             System.out.println("HTTP/JSON:      curl -s localhost:" + httpPorts[0] + "/v1/kv/demo:key:42     curl -s localhost:"
                     + httpPorts[1] + "/v1/topology     curl -s localhost:" + httpPorts[2] + "/metrics");
+            System.out.println("gRPC:           127.0.0.1:" + grpcPorts[0] + " 127.0.0.1:" + grpcPorts[1] + " 127.0.0.1:"
+                    + grpcPorts[2] + "   (cairn.v1.KeyValue, cairn.v1.Cluster, grpc.health.v1.Health; protos in cairn-api)");
             System.out.println("grow/shrink:    ./cairn join 127.0.0.1:" + raftPorts[0] + " --node-id n4 --raft-port <free port>"
                     + " --port <free port> --data-dir <dir>     ./cairn leave -p " + respPorts[0] + " --node n4 --wait");
             System.out.println("consistency:    redis-cli -p " + respPorts[2]

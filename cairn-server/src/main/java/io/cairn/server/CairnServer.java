@@ -64,6 +64,8 @@ public final class CairnServer implements AutoCloseable {
     private final RespServer resp;
     /** The HTTP/JSON API, when {@code http.port} is set; else null. */
     private final io.cairn.http.HttpServer http;
+    /** The gRPC API, when {@code grpc.port} is set; else null. */
+    private final io.cairn.grpc.GrpcServer grpc;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
 
@@ -104,9 +106,15 @@ public final class CairnServer implements AutoCloseable {
             }
             this.resp = new RespServer(respSettings(config, advertisedRespPort), service, DataCommands.specs(), new Context());
             resp.start();
+            io.cairn.http.HttpServer startedHttp = null;
             try {
-                this.http = config.httpEnabled() ? startHttp(config, raftNode) : null;
+                startedHttp = config.httpEnabled() ? startHttp(config, raftNode) : null;
+                this.http = startedHttp;
+                this.grpc = config.grpcEnabled() ? startGrpc(config, raftNode) : null;
             } catch (RuntimeException e) {
+                if (startedHttp != null) {
+                    startedHttp.close();
+                }
                 resp.close(); // the catch below releases Raft and storage
                 throw e;
             }
@@ -163,17 +171,9 @@ public final class CairnServer implements AutoCloseable {
                 new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
                         io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         java.util.function.Supplier<io.cairn.http.HttpEndpoints.Readiness> readiness = () -> {
-            if (closing.get()) {
-                return io.cairn.http.HttpEndpoints.Readiness.notReady("shutting down");
-            }
-            if (raftNode != null) {
-                for (int p = 0; p < raftNode.partitions(); p++) {
-                    if (raftNode.leaderOf(p) == null) {
-                        return io.cairn.http.HttpEndpoints.Readiness.notReady("partition " + p + " has no known leader");
-                    }
-                }
-            }
-            return io.cairn.http.HttpEndpoints.Readiness.READY;
+            String problem = notReadyReason(raftNode);
+            return problem == null ? io.cairn.http.HttpEndpoints.Readiness.READY
+                    : io.cairn.http.HttpEndpoints.Readiness.notReady(problem);
         };
         java.util.function.Supplier<Object> topology = () -> {
             Map<String, Object> t = new LinkedHashMap<>();
@@ -188,6 +188,57 @@ public final class CairnServer implements AutoCloseable {
                 new io.cairn.http.HttpEndpoints(readiness, topology, registry));
         LOG.info("HTTP API listening on {}:{}", settings.bind(), server.port());
         return server;
+    }
+
+    /** Why the node should not get traffic now (closing, a partition without a known leader), or null. */
+    private String notReadyReason(RaftNode raftNode) {
+        if (closing.get()) {
+            return "shutting down";
+        }
+        if (raftNode != null) {
+            for (int p = 0; p < raftNode.partitions(); p++) {
+                if (raftNode.leaderOf(p) == null) {
+                    return "partition " + p + " has no known leader";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The gRPC API over the same command service, with the engine's key and value limits (as HTTP). */
+    private io.cairn.grpc.GrpcServer startGrpc(ServerConfig c, RaftNode raftNode) {
+        io.cairn.storage.StorageLimits limits = engine.limits();
+        io.cairn.grpc.GrpcSettings settings = io.cairn.grpc.GrpcSettings.from(c.values())
+                .cappedAt(limits.maxKeyBytes(), limits.maxValueBytes());
+        java.util.function.Supplier<io.cairn.grpc.GrpcEndpoints.Readiness> readiness = () -> {
+            String problem = notReadyReason(raftNode);
+            return problem == null ? io.cairn.grpc.GrpcEndpoints.Readiness.READY
+                    : io.cairn.grpc.GrpcEndpoints.Readiness.notReady(problem);
+        };
+        java.util.function.Supplier<io.cairn.api.grpc.TopologyResponse> topology = () -> {
+            io.cairn.api.grpc.TopologyResponse.Builder t = io.cairn.api.grpc.TopologyResponse.newBuilder()
+                    .setNodeId(cluster.myId()).setState(cluster.state()).setEpoch(cluster.currentEpoch())
+                    .setPartitionCount(c.intValue("partitions"));
+            for (io.cairn.resp.ClusterView.Node n : cluster.nodes()) {
+                t.addNodes(io.cairn.api.grpc.NodeInfo.newBuilder().setId(n.id()).setHost(n.host()).setPort(n.port()));
+            }
+            for (io.cairn.resp.ClusterView.Partition p : cluster.partitions()) {
+                t.addPartitions(io.cairn.api.grpc.PartitionInfo.newBuilder().setIndex(p.index())
+                        .setFirstSlot(p.slots().start()).setLastSlot(p.slots().end())
+                        .setLeaderId(p.leaderId() == null ? "" : p.leaderId()).addAllReplicaIds(p.replicaIds()));
+            }
+            return t.build();
+        };
+        io.cairn.grpc.GrpcServer server = io.cairn.grpc.GrpcServer.start(settings, service,
+                new io.cairn.grpc.GrpcEndpoints(cluster.myId(), c.intValue("partitions"),
+                        io.cairn.api.consistency.Durability.parse(c.string("durability")), readiness, topology));
+        LOG.info("gRPC API listening on {}:{}", settings.bind(), server.port());
+        return server;
+    }
+
+    /** The gRPC API's bound port, or -1 when it is off. */
+    public int grpcPort() {
+        return grpc == null ? -1 : grpc.port();
     }
 
     /** The HTTP API's bound port, or -1 when it is off. */
@@ -440,6 +491,9 @@ public final class CairnServer implements AutoCloseable {
         handOverLeadership();
         try {
             try {
+                if (grpc != null) {
+                    grpc.close();
+                }
                 if (http != null) {
                     http.close();
                 }

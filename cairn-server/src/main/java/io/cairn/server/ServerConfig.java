@@ -214,14 +214,20 @@ public final class ServerConfig {
         return io.cairn.http.HttpSettings.KEYS.contains(key);
     }
 
+    /** gRPC settings ({@code grpc.*}) pass through to {@code GrpcSettings}, which checks them. */
+    static boolean isGrpcKey(String key) {
+        return io.cairn.grpc.GrpcSettings.KEYS.contains(key);
+    }
+
     private static void set(Map<String, String> values, String key, String value, String source) {
-        if (isRaftKey(key) || isHttpKey(key)) {
+        if (isRaftKey(key) || isHttpKey(key) || isGrpcKey(key)) {
             values.put(key, value);
             return;
         }
         if (!DEFAULTS.containsKey(key)) {
             throw new IllegalArgumentException("unknown setting '" + key + "' (from " + source + "); known settings: "
-                    + DEFAULTS.keySet() + ", " + io.cairn.http.HttpSettings.KEYS + " and " + STORAGE_OPTIONS);
+                    + DEFAULTS.keySet() + ", " + io.cairn.http.HttpSettings.KEYS + ", " + io.cairn.grpc.GrpcSettings.KEYS + " and "
+                    + STORAGE_OPTIONS);
         }
         values.put(key, value);
     }
@@ -380,6 +386,11 @@ public final class ServerConfig {
     /** True when membership is elastic: this node bootstraps a cluster or joins one ({@code join} seeds). */
     public boolean elastic() {
         return bool("bootstrap") || (string("join") != null && !string("join").isBlank());
+    }
+
+    /** True when {@code grpc.port} is set: the node also serves the gRPC API. */
+    public boolean grpcEnabled() {
+        return string(io.cairn.grpc.GrpcSettings.PORT) != null;
     }
 
     /** True when {@code http.port} is set: the node also serves the HTTP/JSON API. */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's first command, then what it tells the user to try: {@code cairn demo} as a real
  * process, and against its cluster the CLI (get, scan, stats, ping, topology, repl), the HTTP API
- * (/v1/kv, /v1/topology, /metrics), a fourth node joining with {@code cairn join} and leaving with
+ * (/v1/kv, /v1/topology, /metrics), gRPC (KeyValue.Get, grpc.health.v1), a fourth node joining with {@code cairn join} and leaving with
  * {@code cairn leave --wait}; SIGTERM stops the demo with exit code 0.
  */
 @Timeout(300)
@@ -37,6 +37,7 @@ class DemoClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CLI_LINE = Pattern.compile("cairn CLI: +\\./cairn get -p (\\d+) .*topology -p (\\d+) .*repl -p (\\d+)");
     private static final Pattern HTTP_LINE = Pattern.compile("HTTP/JSON: +curl -s localhost:(\\d+)/v1/kv/\\S+ +curl -s localhost:(\\d+)/v1/topology +curl -s localhost:(\\d+)/metrics");
+    private static final Pattern GRPC_LINE = Pattern.compile("gRPC: +127\\.0\\.0\\.1:(\\d+) ");
     private static final Pattern JOIN_LINE = Pattern.compile("grow/shrink: +\\./cairn join (127\\.0\\.0\\.1:\\d+) ");
 
     @TempDir
@@ -69,6 +70,7 @@ class DemoClusterTest {
             Matcher cli = find(output, CLI_LINE);
             Matcher http = find(output, HTTP_LINE);
             Matcher join = find(output, JOIN_LINE);
+            Matcher grpc = find(output, GRPC_LINE);
             String port = cli.group(1);
 
             // The CLI against the demo's nodes.
@@ -100,6 +102,22 @@ class DemoClusterTest {
             HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.group(3)
                     + "/metrics")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, metrics.statusCode());
+
+            // gRPC: the value written through RESP, and the standard health service.
+            io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1",
+                    Integer.parseInt(grpc.group(1))).usePlaintext().build();
+            try {
+                io.cairn.api.grpc.GetResponse got = io.cairn.api.grpc.KeyValueGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(20, TimeUnit.SECONDS).get(io.cairn.api.grpc.GetRequest.newBuilder()
+                                .setKey(com.google.protobuf.ByteString.copyFromUtf8("readme:key")).build());
+                assertTrue(got.getFound());
+                assertEquals("hello", got.getValue().toStringUtf8());
+                assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING,
+                        io.grpc.health.v1.HealthGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
+                                .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus());
+            } finally {
+                channel.shutdownNow();
+            }
 
             // A fourth node joins through n1's Raft address, takes replicas, and leaves again.
             int n4Resp = ServerProcess.freePort();
