@@ -3,7 +3,6 @@ package io.cairn.cli;
 import io.cairn.cluster.ClusterCodec;
 import io.cairn.cluster.ClusterMap;
 import io.cairn.storage.SlotHash;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,10 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * The RESP side of the operator commands ({@code cairn topology}, {@code leave}, {@code
@@ -82,26 +77,12 @@ final class AdminClient implements AutoCloseable {
         }
     }
 
-    private final Jedis jedis;
+    private final RespSession session;
     final String address;
 
     private AdminClient(String host, int port, String password, int timeoutMs) throws Failure {
-        this.address = host + ":" + port;
-        Jedis j = null;
-        try {
-            j = new Jedis(host, port, timeoutMs); // Jedis 6 connects here
-            if (password != null) {
-                j.auth(password);
-            } else {
-                j.ping(); // a closed port or a silent server is reported as such before any command
-            }
-        } catch (RuntimeException e) {
-            if (j != null) {
-                j.close();
-            }
-            throw translate(e, "connecting to " + address);
-        }
-        this.jedis = j;
+        this.session = RespSession.connect(host, port, password, timeoutMs);
+        this.address = session.address;
     }
 
     static AdminClient connect(Options o) throws Failure {
@@ -239,36 +220,14 @@ final class AdminClient implements AutoCloseable {
     }
 
     private Object call(String what, String... args) throws Failure {
-        try {
-            return jedis.sendCommand(Protocol.Command.CLUSTER, args);
-        } catch (RuntimeException e) {
-            throw translate(e, what + " on " + address);
+        String[] command = new String[args.length + 1];
+        command[0] = "CLUSTER";
+        System.arraycopy(args, 0, command, 1, args.length);
+        Object reply = session.send(command);
+        if (reply instanceof redis.clients.jedis.exceptions.JedisDataException e) {
+            throw RespSession.translate(e, what + " on " + address);
         }
-    }
-
-    private static Failure translate(RuntimeException e, String what) {
-        if (e instanceof JedisDataException d) {
-            String m = String.valueOf(d.getMessage());
-            int code = m.startsWith("UNKNOWNNODE") ? NOT_FOUND : ERROR;
-            return new Failure(code, what + ": " + m);
-        }
-        if (e instanceof JedisConnectionException) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof SocketTimeoutException && !String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("connect")) {
-                    return new Failure(TIMEOUT, what + ": no answer in time (" + t.getMessage() + ")");
-                }
-            }
-            return new Failure(CONNECTION, what + ": cannot connect (" + rootMessage(e) + ")");
-        }
-        return new Failure(ERROR, what + ": " + e);
-    }
-
-    private static String rootMessage(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
+        return reply;
     }
 
     /** A RESP3 map or its RESP2 form (a flat array of key, value, ...), keys as text. */
@@ -291,6 +250,6 @@ final class AdminClient implements AutoCloseable {
 
     @Override
     public void close() {
-        jedis.close();
+        session.close();
     }
 }

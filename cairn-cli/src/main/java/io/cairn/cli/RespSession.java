@@ -38,6 +38,10 @@ final class RespSession implements AutoCloseable {
         return new RespSession(o.host, o.port, o.password, o.socketTimeoutMs);
     }
 
+    static RespSession connect(String host, int port, String password, int timeoutMs) throws AdminClient.Failure {
+        return new RespSession(host, port, password, timeoutMs);
+    }
+
     /**
      * Sends {@code args} (the command name first) and returns the decoded reply. An error reply is
      * returned as a {@link JedisDataException} value rather than thrown: the REPL prints it and goes
