@@ -304,7 +304,7 @@ public final class ServerConfig {
     }
 
     public String string(String key) {
-        if (!DEFAULTS.containsKey(key) && !isRaftKey(key) && !isHttpKey(key)) {
+        if (!DEFAULTS.containsKey(key) && !isRaftKey(key) && !isHttpKey(key) && !isGrpcKey(key)) {
             throw new IllegalArgumentException("unknown setting " + key);
         }
         return values.get(key);
