@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {ServerCommand.class, DemoCommand.class, VerifyCommand.class, TopologyCommand.class,
                 LeaveCommand.class, RebalanceCommand.class, JoinCommand.class, DataCommands.Put.class,
                 DataCommands.Get.class, DataCommands.Delete.class, DataCommands.Scan.class, DataCommands.Stats.class,
-                DataCommands.Ping.class, ReplCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+                DataCommands.Ping.class, ReplCommand.class, CompletionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CairnCli {
 
     public static void main(String[] args) {

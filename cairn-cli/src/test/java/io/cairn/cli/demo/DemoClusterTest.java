@@ -126,9 +126,20 @@ class DemoClusterTest {
                     String.valueOf(n4Raft), "--port", String.valueOf(n4Resp), "--data-dir", dir.resolve("n4").toString(),
                     "--set", "cluster.heartbeat-interval-ms=300", "--set", "cluster.controller.loop-interval-ms=300"))
                     .redirectErrorStream(true).redirectOutput(dir.resolve("n4.log").toFile()).start();
+            // The joiner serves once it has read the map at an epoch after its own join; then rebalance.
+            long joinDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            Run n4Ping = CliProcess.run(dir, null, "ping", "-p", String.valueOf(n4Resp));
+            while (n4Ping.exit() != 0 && System.nanoTime() < joinDeadline && n4.isAlive()) {
+                Thread.sleep(500);
+                n4Ping = CliProcess.run(dir, null, "ping", "-p", String.valueOf(n4Resp));
+            }
+            assertEquals(0, n4Ping.exit(), "n4 serves after joining: " + n4Ping + " " + java.nio.file.Files.readString(dir.resolve("n4.log")));
             Run watch = CliProcess.run(dir, null, "rebalance", "-p", port, "--watch", "--timeout", "80");
             assertEquals(0, watch.exit(), "rebalance after the join: " + watch);
-            assertEquals("hello\n", CliProcess.run(dir, null, "get", "-p", String.valueOf(n4Resp), "readme:key").out());
+            Run viaN4 = CliProcess.run(dir, null, "get", "-p", String.valueOf(n4Resp), "readme:key");
+            assertEquals("hello\n", viaN4.out(), viaN4.toString());
+            Run topology4 = CliProcess.run(dir, null, "topology", "-p", port, "-o", "json");
+            assertTrue(topology4.out().contains("\"n4\""), "n4 in the map: " + topology4.out());
             Run leave = CliProcess.run(dir, null, "leave", "-p", port, "--node", "n4", "--wait", "--timeout", "80");
             assertEquals(0, leave.exit(), "leave: " + leave);
             assertEquals("hello\n", CliProcess.run(dir, null, "get", "-p", port, "readme:key").out());
