@@ -1,6 +1,11 @@
 package io.cairn.cli.elastic;
 
 import io.cairn.cli.process.ServerProcess;
+import io.cairn.cluster.ClusterCodec;
+import io.cairn.cluster.ClusterMap;
+import io.cairn.cluster.NodeInfo;
+import io.cairn.cluster.NodeState;
+import io.cairn.cluster.PartitionReplicas;
 import io.cairn.verify.runner.ClusterProcesses;
 import io.cairn.verify.runner.NodeLauncher;
 import java.io.IOException;
@@ -16,6 +21,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -65,6 +74,8 @@ final class ElasticCluster implements AutoCloseable {
     final Path[] dataDirs;
     private final ServerProcess[] servers;
     private final int[] runs;
+    /** Whether the current run's output of each node has been written to its log file. */
+    private final boolean[] logSaved;
     private final Path logDir;
     private final List<String> extraArgs;
 
@@ -85,6 +96,7 @@ final class ElasticCluster implements AutoCloseable {
         this.dataDirs = new Path[capacity];
         this.servers = new ServerProcess[capacity];
         this.runs = new int[capacity];
+        this.logSaved = new boolean[capacity];
         int[] ports = ClusterProcesses.freePorts(2 * capacity);
         for (int i = 0; i < capacity; i++) {
             names[i] = "n" + (i + 1);
@@ -130,6 +142,33 @@ final class ElasticCluster implements AutoCloseable {
     }
 
     /**
+     * Starts node {@code founder} with {@code --bootstrap}, then the {@code joiners} with {@code --join}
+     * through it, all joiners at the same time: their JVM start-ups overlap (on a loaded machine
+     * that saves most of a start-up per extra joiner). The founder must be up first: a join that
+     * reaches it before its controller has recorded the bootstrap is refused ({@code
+     * NOTBOOTSTRAPPED}) and the joiner exits. Returns once all serve; throws the first failure.
+     */
+    void formTogether(int founder, List<Integer> joiners) throws InterruptedException {
+        bootstrap(founder);
+        ExecutorService pool = Executors.newFixedThreadPool(joiners.size());
+        try {
+            List<Future<?>> started = new ArrayList<>();
+            for (int i : joiners) {
+                started.add(pool.submit(() -> join(i, founder)));
+            }
+            for (Future<?> f : started) {
+                try {
+                    f.get(); // bounded: each start gives up after READY_TIMEOUT
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
      * Restarts node {@code i} on its data directory and ports: a {@code --join} seeded with every other
      * node's Raft address (a restart is a join; the node also remembers the controller's members).
      */
@@ -149,6 +188,7 @@ final class ElasticCluster implements AutoCloseable {
         }
         List<String> jvm = new ArrayList<>(NodeLauncher.sameJvm("io.cairn.cli.CairnCli").jvmOptions());
         try {
+            logSaved[i] = false;
             servers[i] = ServerProcess.startExact(respPorts[i], jvm, serverArgs(i, how), READY_TIMEOUT);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -315,7 +355,7 @@ final class ElasticCluster implements AutoCloseable {
     }
 
     /** As the server's {@code SlotHash.partitionOfSlot}: partitions own contiguous slot ranges, {@code slot * P / 16384}. */
-    private int partitionOfSlot(int slot) {
+    int partitionOfSlot(int slot) {
         return (int) ((long) slot * partitions / 16384);
     }
 
@@ -336,6 +376,83 @@ final class ElasticCluster implements AutoCloseable {
     record Settled(long epoch, Layout layout) {}
 
     /**
+     * Records every replica move node {@code via}'s cluster map shows, polled every {@value
+     * MoveWatch#POLL_MS} ms on a daemon thread until closed. A move lasts at least a new replica's
+     * catch-up plus a Raft configuration change (a second or more under load, measured), several
+     * polls, so in practice none goes unseen.
+     */
+    MoveWatch watchMoves(int via) {
+        return new MoveWatch(via);
+    }
+
+    final class MoveWatch implements AutoCloseable {
+        static final int POLL_MS = 200;
+        /** Far more than any test moves; a bound so a runaway planner cannot exhaust the heap. */
+        static final int MAX_MOVES = 10_000;
+        private final java.util.Set<String> seen = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+        private final Thread thread;
+        private volatile boolean closed;
+
+        private MoveWatch(int via) {
+            thread = new Thread(() -> {
+                while (!closed) {
+                    try {
+                        for (PartitionReplicas p : clusterMap(via).partitions()) {
+                            if (p.move() != null && seen.size() < MAX_MOVES) {
+                                seen.add(moveName(p));
+                            }
+                        }
+                    } catch (RuntimeException e) {
+                        // the node is busy or restarting: the next poll tries again
+                    }
+                    try {
+                        Thread.sleep(POLL_MS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "move-watch-" + names[via]);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** The moves seen since the last call, in the order first seen (each once, as {@link #moveName}). */
+        List<String> drain() {
+            synchronized (seen) {
+                List<String> out = List.copyOf(seen);
+                seen.clear();
+                return out;
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            closed = true;
+            thread.interrupt();
+            thread.join(10_000);
+        }
+    }
+
+    /**
+     * A move as {@code "<partition>:+<added node index>-<removed node index>@<epoch it began>"}
+     * (nothing after {@code -} when nothing is removed).
+     */
+    private String moveName(PartitionReplicas p) {
+        var m = p.move();
+        return p.partition() + ":+" + indexOfName(m.add()) + "-" + (m.remove() == null ? "" : indexOfName(m.remove()))
+                + "@" + m.startedAtEpoch();
+    }
+
+    private int indexOfName(String name) {
+        for (int i = 0; i < capacity; i++) {
+            if (names[i].equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * Polls (every 250 ms) until every node in {@code nodes} reports the same epoch and a CLUSTER SHARDS
      * with every partition on exactly {@code rf} distinct, online nodes, all among {@code nodes}, and
      * the same layout everywhere, and that stays so (no epoch change) for {@code quiet}: a move in
@@ -344,6 +461,23 @@ final class ElasticCluster implements AutoCloseable {
      * {@link AssertionError} with the last views at the deadline.
      */
     Settled awaitSettled(List<Integer> nodes, int rf, Duration quiet, Duration timeout) throws InterruptedException {
+        return awaitSettled(nodes, rf, quiet, timeout, false);
+    }
+
+    /**
+     * As {@link #awaitSettled}, and besides every node's planner must have nothing to do (CLUSTER
+     * REBALANCE on each: no move in progress or startable, no other proposal such as a preferred
+     * leader change or the removal of a drained node, no replica misplaced): the cluster has reached
+     * the placement's target for its current members. That is a fact read from the map rather than
+     * inferred from silence, so {@code quiet} only needs to cover a couple of controller loops
+     * ({@value #HEARTBEAT_MS} ms each) for a late proposal to show.
+     */
+    Settled awaitBalanced(List<Integer> nodes, int rf, Duration quiet, Duration timeout) throws InterruptedException {
+        return awaitSettled(nodes, rf, quiet, timeout, true);
+    }
+
+    private Settled awaitSettled(List<Integer> nodes, int rf, Duration quiet, Duration timeout, boolean plannerIdle)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long stableSince = -1;
         long stableEpoch = -1;
@@ -357,6 +491,9 @@ final class ElasticCluster implements AutoCloseable {
                     long e = epoch(n);
                     Layout l = layout(n);
                     String p = l.problem(partitions, rf, nodes);
+                    if (p == null && plannerIdle) {
+                        p = plannerWork(n);
+                    }
                     if (p != null) {
                         problem = names[n] + " at epoch " + e + ": " + p + " | " + l;
                         break;
@@ -391,6 +528,92 @@ final class ElasticCluster implements AutoCloseable {
                         + timeout.toSeconds() + " s: " + last);
             }
             Thread.sleep(250);
+        }
+    }
+
+    /** Node {@code i}'s cluster map (CLUSTER MAP: the map's JSON, decoded with the server's own codec). */
+    ClusterMap clusterMap(int i) {
+        Object reply;
+        try (Jedis j = connect(i)) {
+            reply = j.sendCommand(Protocol.Command.CLUSTER, "MAP");
+        }
+        return ClusterCodec.decodeMap((byte[]) reply);
+    }
+
+    /** Node {@code i}'s state in node {@code via}'s map; null if that map does not list it. */
+    NodeState stateOf(int i, int via) {
+        return clusterMap(via).node(names[i]).map(NodeInfo::state).orElse(null);
+    }
+
+    /**
+     * What node {@code i}'s planner still wants to do (CLUSTER REBALANCE), e.g. {@code
+     * "planner: moves-in-progress=1 replicas-misplaced=2"}; null when it has nothing to do.
+     */
+    String plannerWork(int i) {
+        Object reply;
+        try (Jedis j = connect(i)) {
+            reply = j.sendCommand(Protocol.Command.CLUSTER, "REBALANCE");
+        }
+        Map<String, Object> m = asMap(reply);
+        StringBuilder busy = new StringBuilder();
+        for (String k : List.of("moves-in-progress", "moves-startable", "other-proposals", "replicas-misplaced")) {
+            Object v = m.get(k);
+            if (!(v instanceof Long n)) {
+                throw new IllegalStateException(names[i] + ": CLUSTER REBALANCE has no " + k + ": " + m);
+            }
+            if (n != 0) {
+                busy.append(' ').append(k).append('=').append(n);
+            }
+        }
+        return busy.isEmpty() ? null : "planner:" + busy;
+    }
+
+    /**
+     * Sends {@code CLUSTER LEAVE <node>} to node {@code via} and returns the epoch at which the
+     * controller accepted it (the reply is {@code +OK epoch <n>}); throws with the reply otherwise.
+     */
+    long leave(int node, int via) {
+        String reply;
+        try (Jedis j = connect(via)) {
+            reply = text(j.sendCommand(Protocol.Command.CLUSTER, "LEAVE", names[node]));
+        }
+        if (!reply.startsWith("OK epoch ")) {
+            throw new IllegalStateException("CLUSTER LEAVE " + names[node] + " via " + names[via] + " -> " + reply);
+        }
+        return Long.parseLong(reply.substring("OK epoch ".length()).trim());
+    }
+
+    /**
+     * Polls every node in {@code via} until its map shows node {@code i} in {@code state}; returns the
+     * {@link System#nanoTime()} when all did. Throws an {@link AssertionError} at the deadline.
+     */
+    long awaitState(int i, NodeState state, List<Integer> via, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (true) {
+            boolean all = true;
+            for (int v : via) {
+                try {
+                    NodeState s = stateOf(i, v);
+                    if (s != state) {
+                        all = false;
+                        last = names[v] + " shows " + names[i] + " " + s;
+                        break;
+                    }
+                } catch (JedisException e) {
+                    all = false;
+                    last = names[v] + ": " + e;
+                    break;
+                }
+            }
+            if (all) {
+                return System.nanoTime();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(names[i] + " not " + state + " on " + nodeNames(via) + " within "
+                        + timeout.toSeconds() + " s: " + last);
+            }
+            Thread.sleep(200);
         }
     }
 
@@ -491,9 +714,10 @@ final class ElasticCluster implements AutoCloseable {
 
     private void saveLog(int i) {
         ServerProcess s = servers[i];
-        if (s == null) {
+        if (s == null || logSaved[i]) {
             return;
         }
+        logSaved[i] = true;
         try {
             Files.write(logDir.resolve(names[i] + "-run" + (runs[i]++) + ".log"), s.output);
         } catch (IOException ignored) {
@@ -515,9 +739,9 @@ final class ElasticCluster implements AutoCloseable {
     public void close() {
         for (int i = 0; i < capacity; i++) {
             ServerProcess s = servers[i];
-            if (s != null && s.process.isAlive()) {
-                s.close(); // SIGKILL: the test is over, its data dirs go away
-                saveLog(i);
+            if (s != null) {
+                s.close(); // SIGKILL if still alive: the test is over, its data dirs go away
+                saveLog(i); // also the output of a node that died by itself, which explains a failure
             }
         }
     }
