@@ -535,9 +535,10 @@ public final class CommandExecutor {
             return abortReply != null ? abortReply : Reply.Null.BULK;
         }
         if ((flags & KEEPTTL) != 0 && found) {
-            expireAt = current.expireAtMillis();
+            tx.putKeepingExpiry(p, key, value, current.expireAtMillis());
+        } else {
+            tx.put(p, key, value, expireAt);
         }
-        tx.put(p, key, value, expireAt);
         if (oldValue != null) {
             return oldValue;
         }
@@ -626,7 +627,7 @@ public final class CommandExecutor {
         checkStringLength(old.length, a[2].length);
         byte[] value = Arrays.copyOf(old, old.length + a[2].length);
         System.arraycopy(a[2], 0, value, old.length, a[2].length);
-        tx.put(p, a[1], value, current.expireAtMillis());
+        tx.putKeepingExpiry(p, a[1], value, current.expireAtMillis());
         return Reply.integer(value.length);
     }
 
@@ -694,7 +695,7 @@ public final class CommandExecutor {
         checkStringLength(offset, patch.length);
         byte[] value = Arrays.copyOf(old, Math.max(old.length, (int) offset + patch.length));
         System.arraycopy(patch, 0, value, (int) offset, patch.length);
-        tx.put(p, a[1], value, current.expireAtMillis());
+        tx.putKeepingExpiry(p, a[1], value, current.expireAtMillis());
         return Reply.integer(value.length);
     }
 
@@ -717,7 +718,7 @@ public final class CommandExecutor {
         }
         value += increment;
         // INCR keeps the key's TTL (Redis overwrites the value in place).
-        tx.put(p, key, RedisNumbers.toBytes(value), current == null ? Record.NO_EXPIRY : current.expireAtMillis());
+        tx.putKeepingExpiry(p, key, RedisNumbers.toBytes(value), current == null ? Record.NO_EXPIRY : current.expireAtMillis());
         return Reply.integer(value);
     }
 
@@ -736,7 +737,7 @@ public final class CommandExecutor {
         }
         byte[] bytes = sum.toHumanString().getBytes(StandardCharsets.US_ASCII);
         checkValueSize(bytes.length);
-        tx.put(p, a[1], bytes, current == null ? Record.NO_EXPIRY : current.expireAtMillis());
+        tx.putKeepingExpiry(p, a[1], bytes, current == null ? Record.NO_EXPIRY : current.expireAtMillis());
         return Reply.bulk(bytes);
     }
 
@@ -869,7 +870,7 @@ public final class CommandExecutor {
         if (nx && tx.live(pd, dst) != null) {
             return Reply.ZERO;
         }
-        tx.put(pd, dst, r.value(), r.expireAtMillis());
+        tx.putKeepingExpiry(pd, dst, r.value(), r.expireAtMillis());
         tx.delete(ps, src);
         return nx ? Reply.ONE : Reply.OK;
     }
@@ -913,7 +914,7 @@ public final class CommandExecutor {
         if (tx.live(pd, dst) != null && !replace) {
             return Reply.ZERO;
         }
-        tx.put(pd, dst, r.value(), r.expireAtMillis());
+        tx.putKeepingExpiry(pd, dst, r.value(), r.expireAtMillis());
         return Reply.ONE;
     }
 

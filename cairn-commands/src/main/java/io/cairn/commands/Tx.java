@@ -78,6 +78,20 @@ final class Tx {
         buffer(partition, key, Record.value(value, version, expireAtMillis));
     }
 
+    /**
+     * Writes a new value under the expiry of a live record it replaces (INCR, APPEND, SETRANGE,
+     * SET KEEPTTL, RENAME, COPY). Redis keeps such a key alive through the millisecond of its expiry
+     * ({@code now > expireAt} kills it) and never re-checks the carried-over expiry, so unlike
+     * {@link #put} an expiry equal to now is kept, not turned into a delete.
+     */
+    void putKeepingExpiry(int partition, byte[] key, byte[] value, long liveExpireAtMillis) {
+        assert liveExpireAtMillis == Record.NO_EXPIRY || liveExpireAtMillis >= nowMillis
+                : "the replaced record was live: expiry " + liveExpireAtMillis + " < now " + nowMillis;
+        assert version > 0 : "writes need a positive HLC version, got " + version;
+        assert storable(key) && value.length <= limits.maxValueBytes() : "caller validates sizes first";
+        buffer(partition, key, Record.value(value, version, liveExpireAtMillis));
+    }
+
     void delete(int partition, byte[] key) {
         assert version > 0 : "writes need a positive HLC version, got " + version;
         buffer(partition, key, Record.tombstone(version));
