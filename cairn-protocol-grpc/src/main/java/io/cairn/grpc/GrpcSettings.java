@@ -1,6 +1,10 @@
 package io.cairn.grpc;
 
 import java.util.List;
+import static io.cairn.api.config.SettingValues.checkRange;
+import static io.cairn.api.config.SettingValues.intOf;
+import static io.cairn.api.config.SettingValues.longOf;
+
 import java.util.Map;
 
 /**
@@ -89,28 +93,22 @@ public record GrpcSettings(
         if (bind == null || bind.isBlank()) {
             throw new IllegalArgumentException(BIND + " must not be empty");
         }
-        check(PORT, port, 0, 65535);
-        check(MAX_MESSAGE_BYTES, maxMessageBytes, 1024, Integer.MAX_VALUE);
-        check(MAX_KEY_BYTES, maxKeyBytes, 1, Integer.MAX_VALUE);
-        check(MAX_VALUE_BYTES, maxValueBytes, 1, Integer.MAX_VALUE);
-        check(MAX_OPERATIONS, maxOperations, 1, 1_000_000);
-        check(MAX_SCAN_LIMIT, maxScanLimit, 1, 100_000_000);
+        checkRange(PORT, port, 0, 65535);
+        checkRange(MAX_MESSAGE_BYTES, maxMessageBytes, 1024, Integer.MAX_VALUE);
+        checkRange(MAX_KEY_BYTES, maxKeyBytes, 1, Integer.MAX_VALUE);
+        checkRange(MAX_VALUE_BYTES, maxValueBytes, 1, Integer.MAX_VALUE);
+        checkRange(MAX_OPERATIONS, maxOperations, 1, 1_000_000);
+        checkRange(MAX_SCAN_LIMIT, maxScanLimit, 1, 100_000_000);
         // The engine's SCAN caps COUNT at scan.max-count (default 1000); larger pages would only be split there.
-        check(SCAN_MAX_PAGE_SIZE, scanMaxPageSize, 1, 100_000);
-        check(EXECUTE_MAX_ATTEMPTS, executeMaxAttempts, 1, 1000);
-        check(REQUEST_TIMEOUT_MS, requestTimeoutMillis, 1, 24L * 3600 * 1000);
-        check(MAX_IN_FLIGHT_CALLS, maxInFlightCalls, 1, 10_000_000);
-        check(MAX_CALLS_PER_CONNECTION, maxCallsPerConnection, 1, 1_000_000);
-        check(MAX_CONNECTION_IDLE_SECONDS, maxConnectionIdleSeconds, 0, Integer.MAX_VALUE);
-        check(RETRY_DELAY_HINT_MS, retryDelayHintMillis, 0, 3_600_000);
-        check(HEALTH_POLL_MS, healthPollMillis, 10, 3_600_000);
-        check(SHUTDOWN_TIMEOUT_SECONDS, shutdownTimeoutSeconds, 0, 3600);
-    }
-
-    private static void check(String key, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(key + " must be in " + min + ".." + max + ", got " + value);
-        }
+        checkRange(SCAN_MAX_PAGE_SIZE, scanMaxPageSize, 1, 100_000);
+        checkRange(EXECUTE_MAX_ATTEMPTS, executeMaxAttempts, 1, 1000);
+        checkRange(REQUEST_TIMEOUT_MS, requestTimeoutMillis, 1, 24L * 3600 * 1000);
+        checkRange(MAX_IN_FLIGHT_CALLS, maxInFlightCalls, 1, 10_000_000);
+        checkRange(MAX_CALLS_PER_CONNECTION, maxCallsPerConnection, 1, 1_000_000);
+        checkRange(MAX_CONNECTION_IDLE_SECONDS, maxConnectionIdleSeconds, 0, Integer.MAX_VALUE);
+        checkRange(RETRY_DELAY_HINT_MS, retryDelayHintMillis, 0, 3_600_000);
+        checkRange(HEALTH_POLL_MS, healthPollMillis, 10, 3_600_000);
+        checkRange(SHUTDOWN_TIMEOUT_SECONDS, shutdownTimeoutSeconds, 0, 3600);
     }
 
     /** Reads the keys above from string settings (other keys are ignored); missing keys keep their defaults. */
@@ -152,23 +150,5 @@ public record GrpcSettings(
         return new GrpcSettings(bind, port, maxMessageBytes, maxKeyBytes, maxValueBytes, maxOperations, maxScanLimit,
                 scanMaxPageSize, executeMaxAttempts, requestTimeoutMillis, maxInFlightCalls, maxCallsPerConnection,
                 maxConnectionIdleSeconds, retryDelayHintMillis, healthPollMillis, shutdownTimeoutSeconds);
-    }
-
-    private static int intOf(Map<String, String> m, String key, int dflt) {
-        String v = m.get(key);
-        try {
-            return v == null ? dflt : Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static long longOf(Map<String, String> m, String key, long dflt) {
-        String v = m.get(key);
-        try {
-            return v == null ? dflt : Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-        }
     }
 }

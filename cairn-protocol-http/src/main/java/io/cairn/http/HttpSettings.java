@@ -1,5 +1,9 @@
 package io.cairn.http;
 
+import static io.cairn.api.config.SettingValues.checkRange;
+import static io.cairn.api.config.SettingValues.intOf;
+import static io.cairn.api.config.SettingValues.longOf;
+
 import java.util.Map;
 
 /**
@@ -81,29 +85,23 @@ public record HttpSettings(
         if (bind == null || bind.isBlank()) {
             throw new IllegalArgumentException(BIND + " must not be empty");
         }
-        check(PORT, port, 0, 65535);
-        check(IO_THREADS, ioThreads, 0, 1024);
-        check(MAX_CONNECTIONS, maxConnections, 1, 1_000_000);
-        check(MAX_BODY_BYTES, maxBodyBytes, 1024, Integer.MAX_VALUE);
-        check(MAX_INITIAL_LINE_BYTES, maxInitialLineBytes, 256, 1 << 20);
-        check(MAX_HEADER_BYTES, maxHeaderBytes, 256, 1 << 20);
-        check(MAX_PIPELINED_REQUESTS, maxPipelinedRequests, 1, 1024);
-        check(MAX_COMMANDS, maxCommands, 1, 1_000_000);
-        check(MAX_KEY_BYTES, maxKeyBytes, 1, Integer.MAX_VALUE);
-        check(MAX_VALUE_BYTES, maxValueBytes, 1, Integer.MAX_VALUE);
-        check(SCAN_MAX_COUNT, scanMaxCount, 1, 1_000_000);
-        check(EXECUTE_MAX_ATTEMPTS, executeMaxAttempts, 1, 1000);
+        checkRange(PORT, port, 0, 65535);
+        checkRange(IO_THREADS, ioThreads, 0, 1024);
+        checkRange(MAX_CONNECTIONS, maxConnections, 1, 1_000_000);
+        checkRange(MAX_BODY_BYTES, maxBodyBytes, 1024, Integer.MAX_VALUE);
+        checkRange(MAX_INITIAL_LINE_BYTES, maxInitialLineBytes, 256, 1 << 20);
+        checkRange(MAX_HEADER_BYTES, maxHeaderBytes, 256, 1 << 20);
+        checkRange(MAX_PIPELINED_REQUESTS, maxPipelinedRequests, 1, 1024);
+        checkRange(MAX_COMMANDS, maxCommands, 1, 1_000_000);
+        checkRange(MAX_KEY_BYTES, maxKeyBytes, 1, Integer.MAX_VALUE);
+        checkRange(MAX_VALUE_BYTES, maxValueBytes, 1, Integer.MAX_VALUE);
+        checkRange(SCAN_MAX_COUNT, scanMaxCount, 1, 1_000_000);
+        checkRange(EXECUTE_MAX_ATTEMPTS, executeMaxAttempts, 1, 1000);
         if (requestTimeoutMillis < 1) {
             throw new IllegalArgumentException(REQUEST_TIMEOUT_MS + " must be positive, got " + requestTimeoutMillis);
         }
-        check(IDLE_TIMEOUT_SECONDS, idleTimeoutSeconds, 0, Integer.MAX_VALUE);
-        check(SHUTDOWN_TIMEOUT_SECONDS, shutdownTimeoutSeconds, 0, 3600);
-    }
-
-    private static void check(String key, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(key + " must be in " + min + ".." + max + ", got " + value);
-        }
+        checkRange(IDLE_TIMEOUT_SECONDS, idleTimeoutSeconds, 0, Integer.MAX_VALUE);
+        checkRange(SHUTDOWN_TIMEOUT_SECONDS, shutdownTimeoutSeconds, 0, 3600);
     }
 
     /** Reads the keys above from string settings (other keys are ignored); missing keys keep their defaults. */
@@ -153,23 +151,5 @@ public record HttpSettings(
         return new HttpSettings(bind, port, ioThreads, maxConnections, maxBodyBytes, maxInitialLineBytes,
                 maxHeaderBytes, maxPipelinedRequests, maxCommands, maxKeyBytes, maxValueBytes, scanMaxCount,
                 executeMaxAttempts, millis, idleTimeoutSeconds, shutdownTimeoutSeconds);
-    }
-
-    private static int intOf(Map<String, String> m, String key, int dflt) {
-        String v = m.get(key);
-        try {
-            return v == null ? dflt : Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static long longOf(Map<String, String> m, String key, long dflt) {
-        String v = m.get(key);
-        try {
-            return v == null ? dflt : Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-        }
     }
 }
