@@ -904,7 +904,7 @@ public final class RaftNode implements AutoCloseable {
                     break;
                 }
             }
-            pool.shutdownNow(); // stragglers are abandoned: Ratis bounds each transfer by the budget anyway
+            pool.shutdownNow(); // interrupts stragglers; closing the pool still waits for them, each bounded by the budget in Ratis
             return moved;
         }
     }
