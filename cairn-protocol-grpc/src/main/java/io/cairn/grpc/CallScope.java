@@ -1,6 +1,7 @@
 package io.cairn.grpc;
 
 import io.cairn.api.service.Session;
+import io.cairn.commands.tx.TxContext;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import java.util.concurrent.CompletableFuture;
@@ -12,7 +13,7 @@ import java.util.concurrent.TimeoutException;
  * deadline and {@link GrpcSettings#REQUEST_TIMEOUT_MS}. Every service future a handler waits on
  * goes through {@link #bound}, so no call waits past its deadline, whatever the service does.
  */
-final class CallScope {
+final class CallScope implements TxContext {
     private final Session session;
     private final long deadlineNanos;
 
@@ -32,11 +33,13 @@ final class CallScope {
         return new CallScope(session, deadline);
     }
 
-    Session session() {
+    @Override
+    public Session session() {
         return session;
     }
 
-    long remainingNanos() {
+    @Override
+    public long remainingNanos() {
         return deadlineNanos - System.nanoTime();
     }
 
@@ -48,7 +51,8 @@ final class CallScope {
      * {@code future}, failing with {@link TimeoutException} once the deadline passes. The service's own
      * future is left alone (a copy times out), so the service still completes it for its own bookkeeping.
      */
-    <T> CompletableFuture<T> bound(CompletableFuture<T> future) {
+    @Override
+    public <T> CompletableFuture<T> bound(CompletableFuture<T> future) {
         long remaining = remainingNanos();
         if (remaining <= 0) {
             return CompletableFuture.failedFuture(new TimeoutException("deadline passed"));

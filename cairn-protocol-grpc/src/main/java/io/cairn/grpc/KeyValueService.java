@@ -19,6 +19,9 @@ import io.cairn.api.kv.KvCommands;
 import io.cairn.api.reply.Reply;
 import io.cairn.api.service.CommandService;
 import io.cairn.api.service.Session;
+import io.cairn.commands.tx.TransactionRunner;
+import io.cairn.commands.tx.TxCondition;
+import io.cairn.commands.tx.TxOp;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -89,7 +92,7 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
                     return r.build();
                 });
             }
-            return scope.bound(service.execute(new byte[][] {TxOp.ascii("GET"), key}, scope.session())).thenApply(reply ->
+            return scope.bound(service.execute(new byte[][] {Requests.ascii("GET"), key}, scope.session())).thenApply(reply ->
                     switch (reply) {
                         case Reply.Bulk b -> GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(b.value())).build();
                         case Reply.Null n -> GetResponse.getDefaultInstance();
@@ -108,7 +111,7 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
             byte[] value = requests.value(request.getValue(), "value");
             long ttl = requests.ttl(request.getTtlMs(), "ttl_ms");
             CallScope scope = scope(requests.session(request.getOptions()));
-            TxOp.Put put = new TxOp.Put(key, value, ttl);
+            TxOp.Set put = new TxOp.Set(key, value, ttl);
             return switch (request.getConditionCase()) {
                 case CONDITION_NOT_SET -> scope.bound(service.execute(put.argv(), scope.session()))
                         .thenApply(reply -> ok(reply));
@@ -116,14 +119,14 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
                     if (!request.getIfAbsent()) {
                         throw errors.invalid("if_absent", "set it to true, or leave the condition unset");
                     }
-                    yield scope.bound(service.execute(withCondition(put, TxOp.ascii("NX"), null), scope.session()))
+                    yield scope.bound(service.execute(withCondition(put, Requests.ascii("NX"), null), scope.session()))
                             .thenApply(reply -> reply == Reply.Null.BULK
                                     ? failed(errors.conditionFailed("if_absent: the key exists; nothing was written", null))
                                     : ok(reply));
                 }
                 case IF_VALUE -> {
                     byte[] expected = requests.value(request.getIfValue(), "if_value");
-                    yield scope.bound(service.execute(withCondition(put, TxOp.ascii("IFEQ"), expected), scope.session()))
+                    yield scope.bound(service.execute(withCondition(put, Requests.ascii("IFEQ"), expected), scope.session()))
                             .thenApply(reply -> reply == Reply.Null.BULK
                                     ? failed(errors.conditionFailed("if_value: the key is absent or holds another value; "
                                     + "nothing was written", null))
@@ -138,14 +141,14 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
     }
 
     /** SET key value NX|IFEQ expected [PX ms]. */
-    private static byte[][] withCondition(TxOp.Put put, byte[] word, byte[] expected) {
-        List<byte[]> a = new ArrayList<>(List.of(TxOp.ascii("SET"), put.key(), put.value(), word));
+    private static byte[][] withCondition(TxOp.Set put, byte[] word, byte[] expected) {
+        List<byte[]> a = new ArrayList<>(List.of(Requests.ascii("SET"), put.key(), put.value(), word));
         if (expected != null) {
             a.add(expected);
         }
         if (put.ttlMillis() > 0) {
-            a.add(TxOp.ascii("PX"));
-            a.add(TxOp.ascii(Long.toString(put.ttlMillis())));
+            a.add(Requests.ascii("PX"));
+            a.add(Requests.ascii(Long.toString(put.ttlMillis())));
         }
         return a.toArray(byte[][]::new);
     }
@@ -311,7 +314,7 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
             if (total > settings.maxOperations()) {
                 throw requests.tooMany("conditions, success and failure", total);
             }
-            List<Transactions.Condition> conditions = new ArrayList<>(request.getConditionsCount());
+            List<TxCondition> conditions = new ArrayList<>(request.getConditionsCount());
             for (int i = 0; i < request.getConditionsCount(); i++) {
                 conditions.add(condition(request.getConditions(i), "conditions[" + i + "]"));
             }
@@ -329,24 +332,23 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
         });
     }
 
-    private Transactions.Condition condition(io.cairn.api.grpc.Condition c, String field) {
+    private TxCondition condition(io.cairn.api.grpc.Condition c, String field) {
         byte[] key = requests.key(c.getKey(), field + ".key");
         return switch (c.getTestCase()) {
-            case VERSION_EQUALS -> new Transactions.Condition(key, Transactions.Condition.Kind.VERSION_EQUALS,
-                    requests.version(c.getVersionEquals(), field + ".version_equals"), null);
-            case VALUE_EQUALS -> new Transactions.Condition(key, Transactions.Condition.Kind.VALUE_EQUALS, 0,
-                    requests.value(c.getValueEquals(), field + ".value_equals"));
+            case VERSION_EQUALS -> TxCondition.versionEquals(key,
+                    requests.version(c.getVersionEquals(), field + ".version_equals"));
+            case VALUE_EQUALS -> TxCondition.valueEquals(key, requests.value(c.getValueEquals(), field + ".value_equals"));
             case ABSENT -> {
                 if (!c.getAbsent()) {
                     throw errors.invalid(field + ".absent", "set it to true (false tests nothing)");
                 }
-                yield new Transactions.Condition(key, Transactions.Condition.Kind.ABSENT, 0, null);
+                yield TxCondition.absent(key);
             }
             case PRESENT -> {
                 if (!c.getPresent()) {
                     throw errors.invalid(field + ".present", "set it to true (false tests nothing)");
                 }
-                yield new Transactions.Condition(key, Transactions.Condition.Kind.PRESENT, 0, null);
+                yield TxCondition.present(key);
             }
             case TEST_NOT_SET -> throw errors.invalid(field, "no test set (version_equals, value_equals, absent or present)");
         };
@@ -355,13 +357,13 @@ final class KeyValueService extends KeyValueGrpc.KeyValueImplBase {
     private List<TxOp> ops(List<Operation> list, String field) {
         List<TxOp> ops = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
-            ops.add(TxOp.of(list.get(i), field + "[" + i + "]", requests, errors));
+            ops.add(Transactions.operation(list.get(i), field + "[" + i + "]", requests, errors));
         }
         return ops;
     }
 
     private void requireOnePartition(List<byte[]> keys) {
-        if (!Transactions.onePartition(keys)) {
+        if (!TransactionRunner.onePartition(keys)) {
             throw errors.invalid("", "the keys of an atomic request must be one key or share one hash tag "
                     + "({tag}), so that they live in one partition", "CROSS_PARTITION");
         }

@@ -16,7 +16,7 @@ import io.grpc.StatusRuntimeException;
  */
 final class Requests {
     /** 2^53 - 1 ms (285 000 years), as the HTTP API: far beyond any use, and now + ttl cannot overflow. */
-    static final long MAX_TTL_MILLIS = 9_007_199_254_740_991L;
+    static final long MAX_TTL_MILLIS = io.cairn.commands.tx.TxOp.MAX_TTL_MILLIS;
 
     private final GrpcSettings settings;
     private final GrpcErrors errors;
@@ -97,6 +97,10 @@ final class Requests {
                     + options.getDurabilityValue());
         }
         return Session.defaults().withConsistency(read, write);
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     StatusRuntimeException tooMany(String field, int count) {

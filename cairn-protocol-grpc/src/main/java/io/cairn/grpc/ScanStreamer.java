@@ -98,14 +98,14 @@ final class ScanStreamer {
         }
         int count = Math.min(pageSize, limit - emitted);
         List<byte[]> argv = new ArrayList<>(6);
-        argv.add(TxOp.ascii("SCAN"));
-        argv.add(TxOp.ascii(Long.toUnsignedString(cursor.scanCursor())));
+        argv.add(Requests.ascii("SCAN"));
+        argv.add(Requests.ascii(Long.toUnsignedString(cursor.scanCursor())));
         if (selector.glob() != null) {
-            argv.add(TxOp.ascii("MATCH"));
+            argv.add(Requests.ascii("MATCH"));
             argv.add(selector.glob());
         }
-        argv.add(TxOp.ascii("COUNT"));
-        argv.add(TxOp.ascii(Integer.toString(count)));
+        argv.add(Requests.ascii("COUNT"));
+        argv.add(Requests.ascii(Integer.toString(count)));
         scope.bound(service.execute(argv.toArray(byte[][]::new), scope.session()))
                 .thenCompose(this::page)
                 .whenComplete((done, error) -> {
@@ -184,7 +184,7 @@ final class ScanStreamer {
     private CompletableFuture<List<Entry>> withValues(List<byte[]> keys) {
         List<CompletableFuture<Reply>> gets = new ArrayList<>(keys.size());
         for (byte[] k : keys) {
-            gets.add(scope.bound(service.execute(new byte[][] {TxOp.ascii("GET"), k}, scope.session())));
+            gets.add(scope.bound(service.execute(new byte[][] {Requests.ascii("GET"), k}, scope.session())));
         }
         return CompletableFuture.allOf(gets.toArray(CompletableFuture[]::new)).thenApply(v -> {
             List<Entry> entries = new ArrayList<>(keys.size());

@@ -2,6 +2,7 @@ package io.cairn.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cairn.commands.tx.TxOp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,9 +32,9 @@ import java.util.Set;
  * </ul>
  * Statuses: malformed or invalid input 400, a key, value or command count over its limit 413.
  */
-record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
+record ExecuteRequest(List<TxOp> commands, boolean base64) {
     /** 2^53 - 1: the largest integer every JSON implementation represents exactly. */
-    static final long MAX_TTL_MILLIS = 9_007_199_254_740_991L;
+    static final long MAX_TTL_MILLIS = TxOp.MAX_TTL_MILLIS;
     static final long MAX_TTL_SECONDS = MAX_TTL_MILLIS / 1000;
     static final String UNKNOWN_COMMAND = "unknown command";
 
@@ -55,7 +56,7 @@ record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
 
     /** True if at least one command writes. */
     boolean hasWrites() {
-        return commands.stream().anyMatch(HttpCommand::isWrite);
+        return commands.stream().anyMatch(TxOp::isWrite);
     }
 
     static ExecuteRequest parse(byte[] body, HttpSettings settings) {
@@ -76,7 +77,7 @@ record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
             throw new ApiException(413, list.size() + " commands exceed the limit of " + settings.maxCommands()
                     + " per request (" + HttpSettings.MAX_COMMANDS + ")");
         }
-        List<HttpCommand> commands = new ArrayList<>(list.size());
+        List<TxOp> commands = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             commands.add(parseCommand(list.get(i), "commands[" + i + "]: ", settings));
         }
@@ -102,7 +103,7 @@ record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
         };
     }
 
-    private static HttpCommand parseCommand(JsonNode node, String where, HttpSettings settings) {
+    private static TxOp parseCommand(JsonNode node, String where, HttpSettings settings) {
         if (!node.isObject()) {
             throw ApiException.badRequest(where + "a command must be a JSON object, got " + Json.kind(node));
         }
@@ -117,20 +118,20 @@ record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
         return switch (type.textValue().toLowerCase(Locale.ROOT)) {
             case "get" -> {
                 Json.rejectUnknownFields(c, GET_FIELDS, where);
-                yield new HttpCommand.Get(key(c, where, settings));
+                yield new TxOp.Get(key(c, where, settings));
             }
             case "delete" -> {
                 Json.rejectUnknownFields(c, DELETE_FIELDS, where);
-                yield new HttpCommand.Delete(key(c, where, settings));
+                yield new TxOp.Delete(key(c, where, settings));
             }
             case "set" -> {
                 Json.rejectUnknownFields(c, SET_FIELDS, where);
-                yield new HttpCommand.Set(key(c, where, settings), value(c, "value", where, settings),
+                yield new TxOp.Set(key(c, where, settings), value(c, "value", where, settings),
                         ttlMillis(c, where));
             }
             case "incr" -> {
                 Json.rejectUnknownFields(c, INCR_FIELDS, where);
-                yield new HttpCommand.Incr(key(c, where, settings), by(c.get("by"), where));
+                yield new TxOp.Incr(key(c, where, settings), by(c.get("by"), where));
             }
             case "cas" -> {
                 Json.rejectUnknownFields(c, CAS_FIELDS, where);
@@ -139,7 +140,7 @@ record ExecuteRequest(List<HttpCommand> commands, boolean base64) {
                 if (expected == Json.Absent.MISSING) {
                     throw ApiException.badRequest(where + "missing field 'expected' (null: the key must be absent)");
                 }
-                yield new HttpCommand.Cas(key, expected == Json.Absent.NULL ? null : (byte[]) expected,
+                yield new TxOp.Cas(key, expected == Json.Absent.NULL ? null : (byte[]) expected,
                         value(c, "value", where, settings), ttlMillis(c, where));
             }
             // Exactly this body, as the API promises: clients match on it.

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cairn.api.reply.Reply;
 import io.cairn.api.service.CommandService;
+import io.cairn.commands.tx.TxOp;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Routes</caption>
  *   <tr><th>route</th><th>does</th></tr>
- *   <tr><td>POST /v1/execute</td><td>several commands atomically: {@link ExecuteRequest}, {@link ExecuteRunner}, {@link HttpCommand}</td></tr>
+ *   <tr><td>POST /v1/execute</td><td>several commands atomically: {@link ExecuteRequest}, {@link ExecuteRunner}</td></tr>
  *   <tr><td>GET /v1/kv/{key}</td><td>the value: {@code {"value":"v"}} (or {@code value_base64}); raw bytes
  *       with {@code ?encoding=raw} or {@code Accept: application/octet-stream}; 404 if absent</td></tr>
  *   <tr><td>PUT /v1/kv/{key}</td><td>sets it: a JSON body {@code {"value":..., "ttl":..}} with Content-Type
@@ -153,8 +154,8 @@ final class HttpApi {
             case "PUT" -> kvPut(request, key);
             case "DELETE" -> {
                 request.allowOnly(Set.of());
-                HttpCommand.Delete del = new HttpCommand.Delete(key);
-                yield run(del.argv(), reply -> HttpResult.json(200, del.result(reply, false)));
+                TxOp.Delete del = new TxOp.Delete(key);
+                yield run(del.argv(), reply -> HttpResult.json(200, ExecuteRunner.json(del.result(reply), false)));
             }
             default -> throw new AssertionError("route allowed " + request.method());
         };
@@ -165,7 +166,7 @@ final class HttpApi {
         String encoding = request.param("encoding");
         boolean raw = "raw".equals(encoding) || (encoding == null && request.acceptsOnlyOctetStream());
         boolean base64 = !raw && encoding != null && ExecuteRequest.parseEncoding(encoding, "query parameter 'encoding'");
-        HttpCommand.Get get = new HttpCommand.Get(key);
+        TxOp.Get get = new TxOp.Get(key);
         return run(get.argv(), reply -> {
             if (reply == Reply.Null.BULK) {
                 return HttpResult.error(404, "no such key");
@@ -176,7 +177,7 @@ final class HttpApi {
                 }
                 return HttpResult.bytes(200, HttpResult.OCTET_STREAM, b.value());
             }
-            return HttpResult.json(200, get.result(reply, base64));
+            return HttpResult.json(200, ExecuteRunner.json(get.result(reply), base64));
         });
     }
 
@@ -199,8 +200,8 @@ final class HttpApi {
             ttlMillis = ttlFromQuery(request);
         }
         ExecuteRequest.checkValue(value, "", settings);
-        HttpCommand.Set set = new HttpCommand.Set(key, value, ttlMillis);
-        return run(set.argv(), reply -> HttpResult.json(200, set.result(reply, false)));
+        TxOp.Set set = new TxOp.Set(key, value, ttlMillis);
+        return run(set.argv(), reply -> HttpResult.json(200, ExecuteRunner.json(set.result(reply), false)));
     }
 
     private static long ttlFromQuery(ApiRequest request) {
