@@ -13,11 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -61,6 +63,10 @@ import org.slf4j.LoggerFactory;
  * apply (engine closed, disk failure) propagates and stops this group on this server, since
  * carrying on would leave the replica behind its applied index.
  *
+ * <p>At most once: an entry whose Raft client and call id were applied before (a retry that a new
+ * leader appended again) is answered with the first reply and not applied ({@link ClientSessions},
+ * saved in snapshots too).
+ *
  * <p>Snapshots: {@link StorageEngine#snapshot} of the partition, packed into one file named by
  * {@link SimpleStateMachineStorage} after the applied term-index. On startup and after a snapshot
  * is installed from the leader the partition is replaced by the latest snapshot (or emptied if
@@ -72,6 +78,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     static final Reply.Error CORRUPT_ENTRY = Reply.err("corrupt replicated entry");
     static final Reply.Error WRONG_PARTITION = Reply.error("CROSSSLOT Keys in request don't hash to the same slot");
     static final Reply.Error NOT_IN_LOG = Reply.err("command kind not allowed here");
+    /** A call proposed again after its client's session forgot it ({@link ClientSessions}): not applied now. */
+    static final Reply.Error TOO_OLD_TO_TELL = Reply.error("TIMEOUT this request was retried too late to tell whether"
+            + " it was applied; it was not applied again, and may or may not have been applied before");
 
     private final int partition;
     private final CommandExecutor executor;
@@ -85,6 +94,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     // Guarded by lock (written under the write lock only).
     private long lastNow;
     private long lastVersion;
+    private final ClientSessions sessions = new ClientSessions();
+    private volatile java.util.function.LongConsumer beforeApply;
 
     private final AtomicLong appliedEntries = new AtomicLong();
     private final AtomicLong appliedCommands = new AtomicLong();
@@ -280,6 +291,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 executor.restoreRemovalVersion(partition, 0);
                 lastNow = 0;
                 lastVersion = 0;
+                sessions.clear();
                 setLastAppliedTermIndex(TermIndex.INITIAL_VALUE);
                 return;
             }
@@ -300,6 +312,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 executor.restoreRemovalVersion(partition, header.removalVersion());
                 lastNow = header.lastNow();
                 lastVersion = header.lastVersion();
+                sessions.restore(header.sessions());
             } finally {
                 SnapshotArchive.deleteRecursively(dir);
             }
@@ -315,8 +328,16 @@ public final class PartitionStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         long index = entry.getIndex();
-        ByteString data = entry.getStateMachineLogEntry().getLogData();
-        List<Reply> replies;
+        StateMachineLogEntryProto logEntry = entry.getStateMachineLogEntry();
+        ByteString data = logEntry.getLogData();
+        byte[] client = logEntry.getClientId().toByteArray();
+        long callId = logEntry.getCallId();
+        java.util.function.LongConsumer hook = beforeApply;
+        if (hook != null) {
+            hook.accept(index);
+        }
+        byte[] encoded;
+        int commands = 0;
         lock.writeLock().lock();
         try {
             long applied = getLastAppliedTermIndex().getIndex();
@@ -326,15 +347,53 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 throw new IllegalStateException("partition " + partition + ": applying index " + index
                         + " after applied index " + applied);
             }
-            replies = applyEntry(data);
+            ClientSessions.Known known = client.length == 0 ? null : sessions.lookup(client, callId);
+            if (known instanceof ClientSessions.Applied earlier) {
+                encoded = earlier.reply(); // the same call proposed again (a retry on a new leader): not applied twice
+            } else if (known instanceof ClientSessions.Forgotten) {
+                encoded = ReplyCodec.encode(Collections.nCopies(commandCount(data), TOO_OLD_TO_TELL));
+            } else {
+                List<Reply> replies = applyEntry(data);
+                commands = replies.size();
+                encoded = ReplyCodec.encode(replies);
+                if (client.length > 0) {
+                    sessions.record(client, callId, encoded, lastNow);
+                }
+            }
             updateLastAppliedTermIndex(entry.getTerm(), index);
         } finally {
             lock.writeLock().unlock();
         }
         appliedWaiters.advance(index);
         appliedEntries.incrementAndGet();
-        appliedCommands.addAndGet(replies.size());
-        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReplyCodec.encode(replies))));
+        appliedCommands.addAndGet(commands);
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(encoded)));
+    }
+
+    private static int commandCount(ByteString data) {
+        try {
+            return CommandCodec.decode(data.toByteArray()).size();
+        } catch (CorruptEntryException e) {
+            return 1;
+        }
+    }
+
+    /**
+     * Test seam: runs on Ratis's apply thread before each entry of this replica is applied (to
+     * hold a replica's applies back while others go on). Null to remove.
+     */
+    public void beforeEachApply(java.util.function.LongConsumer hook) {
+        beforeApply = hook;
+    }
+
+    /** Entries answered from the client-session table instead of being applied again (since start or the last snapshot load). */
+    public long duplicatesAnswered() {
+        lock.readLock().lock();
+        try {
+            return sessions.duplicatesAnswered();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     private List<Reply> applyEntry(ByteString data) {
@@ -445,12 +504,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long now;
         long version;
         long removal;
+        byte[] clientSessions;
         lock.readLock().lock();
         try {
             ti = getLastAppliedTermIndex();
             now = lastNow;
             version = lastVersion;
             removal = executor.removalVersion(partition);
+            clientSessions = sessions.encode();
         } finally {
             lock.readLock().unlock();
         }
@@ -467,7 +528,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 throw new IllegalStateException("partition " + partition + ": applied index moved from " + ti
                         + " to " + after + " during a snapshot");
             }
-            SnapshotArchive.pack(dir.resolve("data"), new SnapshotArchive.Header(partition, now, version, removal), tmpFile);
+            SnapshotArchive.pack(dir.resolve("data"), new SnapshotArchive.Header(partition, now, version, removal, clientSessions), tmpFile);
             Files.move(tmpFile, target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
             storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), ti));

@@ -27,17 +27,20 @@ import java.util.zip.CheckedOutputStream;
  * packs that directory with a small header of state-machine facts that must survive with it.
  *
  * <pre>
- * "CAIRNSNP" format:u8 (2) partition:i32 lastNow:i64 lastVersion:i64 removalVersion:i64 nfiles:i32
- * (path:utf8 length:i64 bytes){nfiles}  crc32c:i64 (of everything before it)
+ * "CAIRNSNP" format:u8 (3) partition:i32 lastNow:i64 lastVersion:i64 removalVersion:i64
+ * sessionsLength:i32 sessions nfiles:i32 (path:utf8 length:i64 bytes){nfiles}  crc32c:i64 (of everything before it)
  * </pre>
+ * Format 2 (before the client sessions, {@link ClientSessions}) has no {@code sessionsLength
+ * sessions} and is still read, as an empty table.
  */
 final class SnapshotArchive {
     private static final byte[] MAGIC = "CAIRNSNP".getBytes(StandardCharsets.US_ASCII);
-    private static final int FORMAT = 2;
+    private static final int FORMAT = 3;
+    private static final int FORMAT_WITHOUT_SESSIONS = 2;
     private static final int COPY_BUFFER = 64 * 1024;
 
-    /** Facts recorded with the data. */
-    record Header(int partition, long lastNow, long lastVersion, long removalVersion) {}
+    /** Facts recorded with the data; {@code sessions} is {@link ClientSessions#encode}d. */
+    record Header(int partition, long lastNow, long lastVersion, long removalVersion, byte[] sessions) {}
 
     private SnapshotArchive() {}
 
@@ -57,6 +60,8 @@ final class SnapshotArchive {
             out.writeLong(header.lastNow());
             out.writeLong(header.lastVersion());
             out.writeLong(header.removalVersion());
+            out.writeInt(header.sessions().length);
+            out.write(header.sessions());
             out.writeInt(files.size());
             byte[] buffer = new byte[COPY_BUFFER];
             for (Path f : files) {
@@ -104,10 +109,23 @@ final class SnapshotArchive {
                 throw new CorruptEntryException("snapshot archive " + archive + " has a bad magic");
             }
             int format = in.readUnsignedByte();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != FORMAT_WITHOUT_SESSIONS) {
                 throw new CorruptEntryException("snapshot archive " + archive + " has unknown format " + format);
             }
-            header = new Header(in.readInt(), in.readLong(), in.readLong(), in.readLong());
+            int partition = in.readInt();
+            long lastNow = in.readLong();
+            long lastVersion = in.readLong();
+            long removalVersion = in.readLong();
+            byte[] sessions = new byte[0];
+            if (format == FORMAT) {
+                int length = in.readInt();
+                if (length < 0 || length > total) {
+                    throw new CorruptEntryException("snapshot archive " + archive + " claims " + length + " bytes of sessions");
+                }
+                sessions = new byte[length];
+                in.readFully(sessions);
+            }
+            header = new Header(partition, lastNow, lastVersion, removalVersion, sessions);
             int n = in.readInt();
             if (n < 0 || n > 1_000_000) {
                 throw new CorruptEntryException("snapshot archive " + archive + " claims " + n + " files");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cairn.raft.codec.CorruptEntryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,10 +26,12 @@ class SnapshotArchiveTest {
         Files.write(dir.resolve("src/sub/b"), new byte[0]);
         Files.writeString(dir.resolve("src/MANIFEST"), "manifest");
         Path archive = dir.resolve("snapshot.1_10");
-        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(3, 1234L, 5678L, 91L), archive);
+        byte[] sessions = {1, 2, 3, 4, 5};
+        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(3, 1234L, 5678L, 91L, sessions), archive);
 
         SnapshotArchive.Header h = SnapshotArchive.unpack(archive, dir.resolve("out"));
-        assertEquals(new SnapshotArchive.Header(3, 1234L, 5678L, 91L), h);
+        assertEquals(List.of(3L, 1234L, 5678L, 91L), List.of((long) h.partition(), h.lastNow(), h.lastVersion(), h.removalVersion()));
+        assertArrayEquals(sessions, h.sessions());
         assertArrayEquals(big, Files.readAllBytes(dir.resolve("out/a.sst")));
         assertEquals(0, Files.size(dir.resolve("out/sub/b")));
         assertEquals("manifest", Files.readString(dir.resolve("out/MANIFEST")));
@@ -40,7 +43,7 @@ class SnapshotArchiveTest {
         Files.createDirectories(dir.resolve("src"));
         Files.write(dir.resolve("src/data"), new byte[10_000]);
         Path archive = dir.resolve("snapshot.1_10");
-        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(0, 1, 1, 0), archive);
+        SnapshotArchive.pack(dir.resolve("src"), new SnapshotArchive.Header(0, 1, 1, 0, new byte[0]), archive);
         byte[] good = Files.readAllBytes(archive);
 
         byte[] flipped = good.clone();
