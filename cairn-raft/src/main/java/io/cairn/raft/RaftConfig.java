@@ -89,6 +89,13 @@ import java.util.Map;
  * @param advertiseHost           {@code raft.advertise-host}: the host other nodes reach this one at (what its own
  *                                peer address in a group says); default {@code raft.host}, required when that is a
  *                                wildcard address (0.0.0.0, ::) since a peer cannot dial a wildcard
+ * @param noQuorumAfterMs         {@code raft.no-quorum-after-ms}: a command waiting on a partition whose local replica
+ *                                has heard from no leader for this long (elections keep failing: fewer than a majority
+ *                                of its replicas are reachable) is answered at once with {@code CLUSTERDOWN} (gRPC
+ *                                UNAVAILABLE with a retry hint) instead of waiting out the command timeout; 0 = never.
+ *                                Default 2 x {@code raft.election.timeout-max-ms}, at least that maximum: an ordinary
+ *                                election never trips it. Nodes without a replica of the partition cannot tell, and
+ *                                wait for the command timeout
  */
 public record RaftConfig(Path storageDir, String host, int port, String clusterId,
                          int electionTimeoutMinMs, int electionTimeoutMaxMs, int requestTimeoutMs,
@@ -101,7 +108,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                          int batchMaxWaitMicros, int batchMaxPending, int expiryIntervalMs, int expiryBatch,
                          double leaseRatio, int readMaxWaiters, int moveMaxConcurrent, int moveStagingTimeoutMs,
                          int moveCatchUpGap, long snapshotReceiveBytesPerSec, int clientDrainMs,
-                         String advertiseHost) {
+                         String advertiseHost, int noQuorumAfterMs) {
 
     public enum Durability { STRICT, RELAXED }
 
@@ -149,6 +156,7 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
     public static final String SNAPSHOT_RECEIVE_BYTES_PER_SEC = "raft.snapshot.receive-bytes-per-sec";
     public static final String CLIENT_DRAIN_MS = "raft.client.drain-ms";
     public static final String ADVERTISE_HOST = "raft.advertise-host";
+    public static final String NO_QUORUM_AFTER_MS = "raft.no-quorum-after-ms";
 
     /** The smallest non-zero {@link #SNAPSHOT_RECEIVE_BYTES_PER_SEC}: below it a snapshot of any size takes forever. */
     public static final long MIN_SNAPSHOT_RECEIVE_BYTES_PER_SEC = 64 * 1024;
@@ -206,6 +214,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
         require(clientDrainMs > 0, CLIENT_DRAIN_MS, clientDrainMs);
         require(advertiseHost != null && !advertiseHost.isBlank() && !isWildcard(advertiseHost),
                 ADVERTISE_HOST + " (a wildcard " + HOST + " needs an address peers can dial)", advertiseHost);
+        require(noQuorumAfterMs == 0 || noQuorumAfterMs >= electionTimeoutMaxMs,
+                NO_QUORUM_AFTER_MS + " (0, or at least " + ELECTION_TIMEOUT_MAX_MS + ")", noQuorumAfterMs);
     }
 
     /**
@@ -262,7 +272,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
                 i(s, EXPIRY_INTERVAL_MS, 100), i(s, EXPIRY_BATCH, 200), d(s, LEASE_RATIO, 0.7), i(s, READ_MAX_WAITERS, 4096),
                 i(s, MOVE_MAX_CONCURRENT, 2), i(s, MOVE_STAGING_TIMEOUT_MS, defaultStagingTimeoutMs(s)), i(s, MOVE_CATCH_UP_GAP, 1000),
                 l(s, SNAPSHOT_RECEIVE_BYTES_PER_SEC, 0), i(s, CLIENT_DRAIN_MS, 30_000),
-                s.getOrDefault(ADVERTISE_HOST, s.getOrDefault(HOST, "127.0.0.1")));
+                s.getOrDefault(ADVERTISE_HOST, s.getOrDefault(HOST, "127.0.0.1")),
+                i(s, NO_QUORUM_AFTER_MS, (int) Math.min(Integer.MAX_VALUE, i(s, ELECTION_TIMEOUT_MAX_MS, 2000) * 2L)));
     }
 
     /**
@@ -301,7 +312,8 @@ public record RaftConfig(Path storageDir, String host, int port, String clusterI
             GRPC_ASYNC_THREADS, GRPC_MESSAGE_MAX_BYTES, CLIENT_RETRY_ATTEMPTS, CLIENT_RETRY_SLEEP_MS, CLIENT_ATTEMPT_TIMEOUT_MS,
             COMPLETION_THREADS, CLIENT_OUTSTANDING_MAX, BATCH_MAX_COMMANDS, BATCH_MAX_BYTES, BATCH_MAX_IN_FLIGHT, BATCH_MAX_WAIT_MICROS,
             BATCH_MAX_PENDING, EXPIRY_INTERVAL_MS, EXPIRY_BATCH, LEASE_RATIO, READ_MAX_WAITERS, MOVE_MAX_CONCURRENT,
-            MOVE_STAGING_TIMEOUT_MS, MOVE_CATCH_UP_GAP, SNAPSHOT_RECEIVE_BYTES_PER_SEC, CLIENT_DRAIN_MS, ADVERTISE_HOST);
+            MOVE_STAGING_TIMEOUT_MS, MOVE_CATCH_UP_GAP, SNAPSHOT_RECEIVE_BYTES_PER_SEC, CLIENT_DRAIN_MS, ADVERTISE_HOST,
+            NO_QUORUM_AFTER_MS);
 
     private static void require(boolean ok, String key, Object value) {
         if (!ok) {

@@ -187,6 +187,7 @@ public final class RaftNode implements AutoCloseable {
         this.replicaLocks = new Object[partitions];
         this.transfersUnderWay = new int[partitions];
         this.learnedConfigurationIndex = new long[partitions];
+        this.leaderlessSince = new java.util.concurrent.atomic.AtomicLongArray(partitions);
         for (int p = 0; p < partitions; p++) {
             leases[p] = new Lease();
             replicaLocks[p] = new Object();
@@ -333,6 +334,10 @@ public final class RaftNode implements AutoCloseable {
         if (config.expiryIntervalMs() > 0) {
             timer.scheduleWithFixedDelay(this::expiryTick, config.expiryIntervalMs(), config.expiryIntervalMs(),
                     TimeUnit.MILLISECONDS);
+        }
+        if (config.noQuorumAfterMs() > 0) {
+            long every = Math.max(20, config.electionTimeoutMinMs() / 4);
+            timer.scheduleWithFixedDelay(this::leaderlessTick, every, every, TimeUnit.MILLISECONDS);
         }
         LOG.info("raft node {} listening on {}:{}", nodeId, config.host(), address().getPort());
     }
@@ -793,6 +798,74 @@ public final class RaftNode implements AutoCloseable {
         Channel c = channels.get(partition);
         RaftPeerId leader = c == null ? null : c.client().getLeaderId();
         return leader == null ? null : leader.toString();
+    }
+
+    /**
+     * Why partition {@code p} cannot commit anything now, as this node's replica sees it, or null
+     * if it may (or this node cannot tell). Only a voting local replica can tell: if it is not the
+     * leader and has heard from none for {@code raft.no-quorum-after-ms} (it keeps campaigning, or
+     * follows a leader that went silent), fewer than a majority of the group's replicas are
+     * reachable from here, so no write commits and no linearizable read is served until that
+     * changes. A leader cut off from its majority steps down within an election timeout (Ratis
+     * checks its followers' answers), and then counts here like any other replica. Cheap (in-memory
+     * role state and {@link #leaderlessTick}'s samples), never blocks; null when disabled ({@code 0}).
+     */
+    public String noQuorum(int p) {
+        checkPartition(p);
+        long after = config.noQuorumAfterMs();
+        if (after <= 0 || closed || !voting.contains(p)) {
+            return null;
+        }
+        org.apache.ratis.server.DivisionInfo info;
+        try {
+            info = division(p).getInfo();
+        } catch (IOException | RuntimeException e) {
+            return null; // dropped or closing meanwhile
+        }
+        if (info.isLeader()) {
+            return null; // a leader cut off from its majority steps down within an election timeout
+        }
+        long silentMs;
+        if (info.getLeaderId() != null) {
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto role = info.getRoleInfoProto();
+            silentMs = role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()
+                    ? role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() : 0;
+        } else {
+            // Between failed elections the replica goes back to follower, which restarts Ratis's own
+            // clocks; leaderlessTick keeps the time since it last knew a leader across those turns.
+            long since = leaderlessSince.get(p);
+            silentMs = since == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+        }
+        if (silentMs < after) {
+            return null;
+        }
+        int replicas = channel(p).group().getPeers().size();
+        return "partition " + p + " has had no leader for " + silentMs + " ms as replica " + nodeId
+                + " sees it: fewer than " + (replicas / 2 + 1) + " of its " + replicas + " replicas are reachable";
+    }
+
+    /** Per partition, System.nanoTime() since which the local replica has known no leader (0: it knows one). */
+    private final java.util.concurrent.atomic.AtomicLongArray leaderlessSince;
+
+    /** Samples, for every voting local replica, whether it knows a leader ({@link #noQuorum}); never blocks. */
+    private void leaderlessTick() {
+        for (int p = 0; p < leaderlessSince.length(); p++) {
+            RaftPeerId leader = null;
+            if (!closed && voting.contains(p)) {
+                boolean known;
+                try {
+                    leader = division(p).getInfo().getLeaderId();
+                    known = true;
+                } catch (IOException | RuntimeException e) {
+                    known = false; // dropped or closing meanwhile: nothing to tell
+                }
+                if (known && leader == null) {
+                    leaderlessSince.compareAndSet(p, 0, System.nanoTime() | 1); // never 0 while leaderless
+                    continue;
+                }
+            }
+            leaderlessSince.set(p, 0);
+        }
     }
 
     private Channel channel(int partition) {

@@ -94,12 +94,46 @@ public final class ReplicatedCommandService implements CommandService {
         CompletableFuture<GroupCommitter.Applied> sent = write
                 ? node.write(p, t, session.write())
                 : readRetrying(p, t, session, deadline);
-        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((applied, error) -> {
+        CompletableFuture<Reply> reply = sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((applied, error) -> {
             if (error == null) {
                 session.observe(p, applied.logIndex());
                 return applied.reply();
             }
             return failure(error, write);
+        });
+        long after = node.config().noQuorumAfterMs();
+        if (after > 0 && after < timeoutMillis && !reply.isDone()) {
+            watchQuorum(p, reply, write, deadline, after);
+        }
+        return reply;
+    }
+
+    /**
+     * Answers a command that is still waiting {@code CLUSTERDOWN} as soon as its partition is
+     * known to have no quorum ({@link RaftNode#noQuorum}): looked at first once it has waited
+     * {@code raft.no-quorum-after-ms} (most commands are long done by then), then every quarter of
+     * that, until the command completes or its deadline passes. The Raft client keeps its request
+     * (a write may still commit once a majority is back, hence "may or may not"); only the caller
+     * stops waiting, with an error that says to retry later instead of a timeout.
+     */
+    private void watchQuorum(int p, CompletableFuture<Reply> reply, boolean write, long deadline, long firstLookMillis) {
+        Executor later = CompletableFuture.delayedExecutor(firstLookMillis, TimeUnit.MILLISECONDS);
+        later.execute(() -> {
+            if (reply.isDone() || closed || System.nanoTime() - deadline > 0) {
+                return;
+            }
+            String why;
+            try {
+                why = node.noQuorum(p);
+            } catch (RuntimeException e) {
+                why = null; // the partition left this node meanwhile: the command's own outcome decides
+            }
+            if (why != null) {
+                reply.complete(Reply.error("CLUSTERDOWN no quorum: " + why + (write
+                        ? "; the write may or may not have been applied; retry later" : "; retry later")));
+                return;
+            }
+            watchQuorum(p, reply, write, deadline, Math.max(10, node.config().noQuorumAfterMs() / 4));
         });
     }
 
