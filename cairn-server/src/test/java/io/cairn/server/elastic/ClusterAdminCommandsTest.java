@@ -39,6 +39,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * error. CLUSTER LAG itself: ClusterLagTest.
  */
 @Timeout(200)
+@org.junit.jupiter.api.extension.ExtendWith(ThreadDumpOnTimeout.class) // a read once hung here: show where
 class ClusterAdminCommandsTest {
     @TempDir
     Path dir;
