@@ -51,7 +51,12 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>Failure detection: the heartbeats this leader heard ({@link FailureDetector}, created
  *       fresh each time this node becomes leader, so silence is never counted from what a previous
- *       leader heard) become MarkSuspect / MarkDown / MarkUp.</li>
+ *       leader heard) become MarkSuspect / MarkDown / MarkUp. Those verdicts
+ *       come from this leader's memory, not from the map, so they are proposed to this node's own
+ *       replica only, and only while it still leads in the term the detector was created in: a
+ *       leader that was paused (or cut off) and resumes believing it still leads would otherwise
+ *       judge everyone silent for the length of its own pause, and Ratis's client would carry its
+ *       verdicts to the new leader, which commits whatever still matches the map's epoch.</li>
  *   <li>The planner's proposals (preferred leaders, removal of drained nodes, new moves), except
  *       its aborts: a move is given up only by its mover, after checking the group (below).</li>
  *   <li>A mover for every move in the map that has none (so a new leader resumes the moves it
@@ -73,8 +78,9 @@ import org.slf4j.LoggerFactory;
  * the old ones → AbortMove; the union → the destination is taken out again, then AbortMove. The map
  * is therefore only ever changed to what the group already is.
  *
- * <p><b>Controller membership</b>: 1 voter while fewer than 3 nodes are UP, then 3, then (with 5
- * UP and {@code cluster.controller.max-voters} 5) 5. The group grows by all the members it lacks
+ * <p><b>Controller membership</b>: 1 voter while fewer than 3 nodes are UP (or SUSPECT: a suspected
+ * node is most likely alive, and the group does not shrink for it), then 3, then (with 5 such
+ * nodes and {@code cluster.controller.max-voters} 5) 5; only UP nodes are added. The group grows by all the members it lacks
  * in one configuration change (1 → 3, 3 → 5), so it is never even: an even group needs one more
  * member for every commit and tolerates no more failures (a two-member one needs both). The new
  * members host the controller group first (Ratis group management, asked of their servers; a
@@ -84,9 +90,11 @@ import org.slf4j.LoggerFactory;
  * Ratis refuses a change that adds as many members as it keeps unless its server allows it
  * ({@code raft.server.leaderelection.member.majority-add}); refused once, the group grows one
  * member at a time instead (Ratis's one exception, 1 → 2, then 2 → 3: two members for a moment).
- * A member that is LEAVING or gone is replaced by an UP node (or just removed if there is none), a
- * DOWN one is replaced if an UP node is spare, or removed if the group is larger than the UP nodes
- * call for. A leader that must go hands its leadership to another member first.
+ * A member that is LEAVING, LEFT or DOWN is replaced by an UP node if one is spare, else removed
+ * only if the group is larger than the nodes call for (a draining node keeps voting until it is
+ * gone rather than leave two members that must both answer every commit); the group never drops
+ * below three members while three nodes are UP ({@link #nextMembershipChange}). A leader that
+ * must go hands its leadership to another member first.
  */
 final class ControllerDuties {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerDuties.class);
@@ -101,8 +109,12 @@ final class ControllerDuties {
     private final ExecutorService membership;
     private final AtomicBoolean membershipBusy = new AtomicBoolean();
     private final AtomicBoolean pending = new AtomicBoolean();
+    /** The failure detector of one leadership: valid only in {@code term}. */
+    private record Detector(FailureDetector fd, long term) {
+    }
+
     /** Non-null only while this node leads the controller group; recreated at each election won. */
-    private volatile FailureDetector detector;
+    private volatile Detector detector;
     /** Moves with a mover running here: partition@startedAtEpoch. */
     private final Set<String> activeMoves = ConcurrentHashMap.newKeySet();
     private final AtomicLong completed = new AtomicLong();
@@ -129,8 +141,9 @@ final class ControllerDuties {
 
     void controllerLeaderChanged(RaftPeerId leader) {
         if (leader != null && leader.toString().equals(agent.selfId)) {
-            detector = newDetector();
-            LOG.info("node {} leads the controller", agent.selfId);
+            long term = currentTerm();
+            detector = term < 0 ? null : newDetector(term);
+            LOG.info("node {} leads the controller (term {})", agent.selfId, term);
             wake();
         } else {
             detector = null;
@@ -138,15 +151,21 @@ final class ControllerDuties {
     }
 
     void heartbeatHeard(String nodeId) {
-        FailureDetector d = detector;
-        if (d != null && !d.heartbeat(nodeId)) {
-            LOG.warn("controller: heartbeat from {} not recorded: {} nodes tracked ({})", nodeId, d.tracked(),
+        Detector d = detector;
+        if (d != null && !d.fd().heartbeat(nodeId)) {
+            LOG.warn("controller: heartbeat from {} not recorded: {} nodes tracked ({})", nodeId, d.fd().tracked(),
                     FailureDetector.MAX_TRACKED_NODES);
         }
     }
 
-    private FailureDetector newDetector() {
-        return new FailureDetector(agent.clock, config.downAfterMs(), config.suspectAfterMs(), config.maxTrackedNodes());
+    private Detector newDetector(long term) {
+        return new Detector(new FailureDetector(agent.clock, config.downAfterMs(), config.suspectAfterMs(),
+                config.maxTrackedNodes()), term);
+    }
+
+    /** The current term of this node's controller replica, -1 if it has none. */
+    private long currentTerm() {
+        return agent.localControllerDivision().map(d -> d.getInfo().getCurrentTerm()).orElse(-1L);
     }
 
     /** True while this node's controller replica leads and has applied its term's first entry. */
@@ -192,13 +211,18 @@ final class ControllerDuties {
         if (!m.isBootstrapped()) {
             return;
         }
-        FailureDetector d = detector;
-        if (d == null) {
-            d = newDetector();
+        Detector d = detector;
+        long term = currentTerm();
+        if (d == null || d.term() != term) {
+            // Elected again without hearing of another leader in between (or the notification is still on its way):
+            // what the old detector heard belongs to another term.
+            d = newDetector(term);
             detector = d;
         }
-        for (ControlCommand c : d.evaluate(m)) {
-            propose(c);
+        for (ControlCommand c : d.fd().evaluate(m)) {
+            if (!proposeInTerm(c, d.term())) {
+                break;
+            }
         }
         for (ControlCommand c : planner.plan(leaderMap())) {
             if (c instanceof ControlCommand.AbortMove) {
@@ -235,8 +259,43 @@ final class ControllerDuties {
         audit(leaderMap());
     }
 
+    /**
+     * Proposes a failure detector's verdict to this node's own controller replica only, and only
+     * while it leads in {@code term} (see the class comment); false if it no longer does.
+     */
+    private boolean proposeInTerm(ControlCommand c, long term) throws IOException {
+        if (closed || !isLeader() || currentTerm() != term) {
+            LOG.info("controller: {} not proposed: {} no longer leads in term {}", c, agent.selfId, term);
+            return false;
+        }
+        RaftPeer self = agent.node.peer();
+        // No retry: a replica that no longer leads answers "not leader", and the verdict must not go to the leader it names.
+        try (RaftClient client = agent.oneShotClient(List.of(self), config.commandTimeoutMs())) {
+            RaftClientReply reply = client.io().send(org.apache.ratis.protocol.Message.valueOf(
+                    org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations.unsafeWrap(
+                            io.cairn.cluster.ClusterCodec.encode(c))));
+            if (!reply.isSuccess()) {
+                LOG.info("controller: {} not committed in term {}: {}", c, term, reply.getException());
+                return false;
+            }
+            ControlReply r = io.cairn.cluster.ClusterCodec.decodeReply(reply.getMessage().getContent().toByteArray());
+            logVerdict(c, r);
+            return true;
+        } catch (InterruptedIOException e) {
+            throw e;
+        } catch (IOException e) {
+            LOG.info("controller: {} not committed in term {}: {}", c, term, e.toString());
+            return false;
+        }
+    }
+
     private ControlReply propose(ControlCommand c) throws IOException {
         ControlReply r = agent.submit(c);
+        logVerdict(c, r);
+        return r;
+    }
+
+    private static void logVerdict(ControlCommand c, ControlReply r) {
         if (r.accepted()) {
             LOG.info("controller: {} -> epoch {}", c, r.epoch());
         } else if (r.reason() == ApplyResult.Reason.STALE_EPOCH || r.reason() == ApplyResult.Reason.NO_CHANGE
@@ -245,7 +304,6 @@ final class ControllerDuties {
         } else {
             LOG.info("controller: {} refused: {}", c, r.errorLine());
         }
-        return r;
     }
 
     // ------------------------------------------------------------------ moves
@@ -454,46 +512,89 @@ final class ControllerDuties {
         }
         List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers());
         voters.sort(Comparator.comparing(x -> x.getId().toString()));
-        Set<String> voterIds = new HashSet<>();
-        voters.forEach(v -> voterIds.add(v.getId().toString()));
-        List<NodeInfo> up = m.nodes().stream().filter(n -> n.state() == NodeState.UP).toList();
-        int desired = desiredVoters(up.size(), config.controllerMaxVoters());
-        List<NodeInfo> spares = spares(m, up, voterIds);
+        MembershipChange change = nextMembershipChange(m, ids(voters), agent.selfId, config.controllerMaxVoters(),
+                !majorityAddRefused);
+        if (change != null) {
+            changeMembers(m, voters, change.add().stream().map(id -> m.node(id).orElseThrow()).toList(), change.remove());
+        }
+    }
 
+    /** One change of the controller group's voters: nodes to add (UP, not voters) and at most one voter to remove. */
+    record MembershipChange(List<String> add, String remove) {
+        MembershipChange {
+            add = List.copyOf(add);
+            if (add.isEmpty() && remove == null) {
+                throw new IllegalArgumentException("a membership change adds or removes someone");
+            }
+        }
+    }
+
+    /**
+     * The next change of the controller group toward the rule in the class comment, or null.
+     * The size the group should have follows the nodes that are UP or SUSPECT: a suspected node
+     * is most likely alive (slow, paused, its heartbeats late), and shrinking the group for it
+     * would only have to be undone, each change needing the old group's majority. Only UP nodes
+     * are added. A member that is LEAVING, LEFT or DOWN is replaced by an UP node if there is one;
+     * without one it is taken out only if the group stays at least the size the nodes call for —
+     * a node that is still draining keeps voting (taking it out of a group of three left two
+     * members that both had to answer every commit, in a verify run where the other nodes were
+     * merely suspected), and the group never drops below three members while three nodes are UP.
+     *
+     * @param voters   the group's current voters (a stable configuration), sorted
+     * @param self     the leader (it is replaced last: it must hand its leadership over first)
+     * @param together whether Ratis may add as many members as it keeps in one change
+     */
+    static MembershipChange nextMembershipChange(ClusterMap m, List<String> voters, String self, int maxVoters,
+                                                 boolean together) {
+        Set<String> voterIds = Set.copyOf(voters);
+        List<NodeInfo> up = m.nodes().stream().filter(n -> n.state() == NodeState.UP).toList();
+        long present = m.nodes().stream().filter(n -> n.state() == NodeState.UP || n.state() == NodeState.SUSPECT).count();
+        int desired = desiredVoters((int) present, maxVoters);
+        List<String> spares = spares(m, up, voterIds).stream().map(NodeInfo::id).toList();
+        MembershipChange change = null;
         String bad = null;
-        for (RaftPeer v : voters) {
-            NodeState s = m.node(v.getId().toString()).map(NodeInfo::state).orElse(NodeState.LEFT);
+        for (String v : voters) {
+            NodeState s = state(m, v);
             if (s == NodeState.LEFT || s == NodeState.LEAVING || s == NodeState.DOWN) {
                 // Replace others before this leader (which hands its leadership over first).
-                if (bad == null || bad.equals(agent.selfId)) {
-                    bad = v.getId().toString();
+                if (bad == null || bad.equals(self)) {
+                    bad = v;
                 }
             }
         }
         if (bad != null) {
-            NodeState s = m.node(bad).map(NodeInfo::state).orElse(NodeState.LEFT);
             if (!spares.isEmpty()) {
-                changeMembers(m, voters, List.of(spares.get(0)), bad);
-            } else if ((s != NodeState.DOWN && voters.size() > 1) || voters.size() > desired) {
-                // Nobody to replace it: a member that is going or gone leaves the group; a DOWN one only if the
-                // group is larger than the UP nodes call for (else it stays: it may come back, and a smaller
-                // group would tolerate no more failures).
-                changeMembers(m, voters, List.of(), bad);
+                change = new MembershipChange(List.of(spares.get(0)), bad);
+            } else if (voters.size() > desired) {
+                // Nobody to replace it, and the group is larger than the nodes call for: it leaves the group.
+                change = new MembershipChange(List.of(), bad);
             }
-            return;
-        }
-        List<NodeInfo> adds = growth(voters.size(), desired, spares, !majorityAddRefused);
-        if (!adds.isEmpty()) {
-            changeMembers(m, voters, adds, null);
-        } else if (voters.size() > desired && voters.size() % 2 == 0) {
-            // An even group (growth that stalled: the next member went away) tolerates no more failures than the
-            // odd one below it and needs one more member for every commit: shrink back.
-            String out = voters.stream().map(v -> v.getId().toString()).filter(id -> !id.equals(agent.selfId))
-                    .reduce((a, b) -> b).orElse(null);
-            if (out != null) {
-                changeMembers(m, voters, List.of(), out);
+            // Else it stays: a LEAVING node votes until it is gone, a DOWN one may come back; a smaller group would
+            // tolerate no more failures and an even one would need every member it has left.
+        } else {
+            List<String> adds = growth(voters.size(), desired, spares.stream().map(id -> m.node(id).orElseThrow()).toList(),
+                    together).stream().map(NodeInfo::id).toList();
+            if (!adds.isEmpty()) {
+                change = new MembershipChange(adds, null);
+            } else if (voters.size() > desired && voters.size() % 2 == 0) {
+                // An even group (growth that stalled: the next member went away) tolerates no more failures than the
+                // odd one below it and needs one more member for every commit: shrink back, by a member that is not
+                // UP if there is one (a suspected one), else by the last other one.
+                String out = voters.stream().filter(id -> !id.equals(self) && state(m, id) != NodeState.UP).findFirst()
+                        .orElse(voters.stream().filter(id -> !id.equals(self)).reduce((a, b) -> b).orElse(null));
+                change = out == null ? null : new MembershipChange(List.of(), out);
             }
         }
+        if (change != null && change.add().isEmpty() && voters.size() - 1 < 3 && up.size() >= 3 && maxVoters >= 3) {
+            // The rule above never gets here (with three nodes UP, a member that goes has a spare to replace it).
+            throw new IllegalStateException("controller membership: removing " + change.remove() + " from " + voters
+                    + " would leave fewer than three voters with " + up.size() + " nodes UP");
+        }
+        return change;
+    }
+
+    private static NodeState state(ClusterMap m, String id) {
+        return m.node(id).map(NodeInfo::state).orElse(NodeState.LEFT);
     }
 
     /** The controller group's size for {@code upNodes} UP nodes: 1, 3 once 3 are UP, 5 once 5 are (up to {@code maxVoters}). */
