@@ -472,12 +472,12 @@ public final class RaftNode implements AutoCloseable {
                 .build();
         GroupCommitter.Sender writeSender = bytes -> {
             long sentAt = System.nanoTime();
-            return client.async().send(message(bytes)).thenApply(r -> sent(p, sentAt, r));
+            return renewedOnFailure(p, client, client.async().send(message(bytes))).thenApply(r -> sent(p, sentAt, r));
         };
         // ALL: commit on a majority as usual, then watch the entry until every replica has committed it.
         GroupCommitter.Sender writeAllSender = bytes -> {
             long sentAt = System.nanoTime();
-            return client.async().send(message(bytes)).thenApply(r -> sent(p, sentAt, r)).thenCompose(sent ->
+            return renewedOnFailure(p, client, client.async().send(message(bytes))).thenApply(r -> sent(p, sentAt, r)).thenCompose(sent ->
                     client.async().watch(sent.logIndex(), ReplicationLevel.ALL_COMMITTED).thenApply(w -> {
                         if (!w.isSuccess()) {
                             throw new java.util.concurrent.CompletionException(w.getException() != null ? w.getException()
@@ -488,7 +488,7 @@ public final class RaftNode implements AutoCloseable {
         };
         GroupCommitter.Sender readSender = bytes -> {
             long sentAt = System.nanoTime();
-            return client.async().sendReadOnly(message(bytes)).thenApply(r -> sent(p, sentAt, r));
+            return renewedOnFailure(p, client, client.async().sendReadOnly(message(bytes))).thenApply(r -> sent(p, sentAt, r));
         };
         List<RaftPeer> replicas = new ArrayList<>(group.getPeers());
         RaftPeerId remoteReadPeer = replicas.get(Math.floorMod(nodeId.hashCode() + p, replicas.size())).getId();
@@ -1756,6 +1756,48 @@ public final class RaftNode implements AutoCloseable {
         if (old != null) {
             retire(old, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.clientDrainMs()));
         }
+    }
+
+    /**
+     * Replaces partition {@code p}'s client with a fresh one to the same replicas once {@code
+     * reply} failed for good: Ratis's ordered client fails every later request of a client whose
+     * sliding window saw one request fail ({@code RaftRetryFailureException}: its retries ran out,
+     * e.g. while the group had no majority; then {@code AlreadyClosedException} for everything
+     * after), so without a new client this node would refuse the partition's commands forever,
+     * even once the majority is back ({@code QuorumLossRecoveryTest}). The failed client finishes
+     * what it holds like any replaced one ({@link #retire}).
+     */
+    private CompletableFuture<RaftClientReply> renewedOnFailure(int p, RaftClient client, CompletableFuture<RaftClientReply> reply) {
+        reply.whenComplete((r, error) -> {
+            if (error != null && givenUp(error)) {
+                renewClient(p, client, error);
+            }
+        });
+        return reply;
+    }
+
+    private static boolean givenUp(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException
+                    || c instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void renewClient(int p, RaftClient failed, Throwable why) {
+        Channel old;
+        synchronized (this) {
+            old = channels.get(p);
+            if (closed || old == null || old.client() != failed) {
+                return; // closing, or replaced already (by this or a replica change)
+            }
+            channels.put(p, openChannel(p, old.group()));
+            retiring.add(old);
+        }
+        LOG.warn("partition {}: node {} replaced its client, which gave up on a request: {}", p, nodeId, why.toString());
+        retire(old, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.clientDrainMs()));
     }
 
     /** Closes a replaced client once its committers and direct calls are done, or at the deadline; never blocks. */
