@@ -30,8 +30,10 @@ public sealed interface TxOp {
 
     byte[] key();
 
-    /** True if the operation may change the keyspace. */
-    boolean isWrite();
+    /** True if the operation may change the keyspace: every one but {@link Get}. */
+    default boolean isWrite() {
+        return !(this instanceof Get);
+    }
 
     /** The Redis argument vector the command service runs. */
     byte[][] argv();
@@ -42,11 +44,6 @@ public sealed interface TxOp {
     record Get(byte[] key) implements TxOp {
         public Get {
             checkKey(key);
-        }
-
-        @Override
-        public boolean isWrite() {
-            return false;
         }
 
         @Override
@@ -66,11 +63,6 @@ public sealed interface TxOp {
             checkKey(key);
             Objects.requireNonNull(value, "value");
             checkTtl(ttlMillis);
-        }
-
-        @Override
-        public boolean isWrite() {
-            return true;
         }
 
         @Override
@@ -95,11 +87,6 @@ public sealed interface TxOp {
         }
 
         @Override
-        public boolean isWrite() {
-            return true;
-        }
-
-        @Override
         public byte[][] argv() {
             return new byte[][] {ascii("DEL"), key};
         }
@@ -117,11 +104,6 @@ public sealed interface TxOp {
     record Incr(byte[] key, long by) implements TxOp {
         public Incr {
             checkKey(key);
-        }
-
-        @Override
-        public boolean isWrite() {
-            return true;
         }
 
         @Override
@@ -151,11 +133,6 @@ public sealed interface TxOp {
             checkKey(key);
             Objects.requireNonNull(value, "value");
             checkTtl(ttlMillis);
-        }
-
-        @Override
-        public boolean isWrite() {
-            return true;
         }
 
         @Override
