@@ -18,19 +18,30 @@ import picocli.CommandLine.Option;
 /**
  * Jepsen-style verification: real {@code cairn server} processes (started from this CLI's own
  * class path) behind a fault proxy on every Raft link, concurrent clients recording a history,
- * a nemesis injecting faults, then linearizability, lost-write and append checks.
+ * a nemesis injecting faults, then linearizability, lost-write, append and replica-agreement
+ * checks. With {@code --membership elastic} (the default of {@code --quick}) the cluster is
+ * bootstrapped and joined, and the join/leave nemeses add spare nodes and decommission members
+ * while the other faults go on.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Start a local cluster of real server processes, run workloads under injected faults "
-                + "(kill -9, SIGSTOP, network partitions, clock jumps, leader transfers), and check the history "
-                + "for linearizability and lost writes.",
+                + "(kill -9, SIGSTOP, network partitions, clock jumps, leader transfers; nodes joining and leaving "
+                + "an elastic cluster), and check the history for linearizability and lost writes.",
                 "Exit code: 0 valid, 1 violation found, 2 inconclusive, 3 cluster did not recover."})
 final class VerifyCommand implements Callable<Integer> {
     /** Held so the level set on it is not lost when the logger is garbage-collected. */
     private static final java.util.logging.Logger PROXY_LOG = java.util.logging.Logger.getLogger("io.cairn.verify.net");
 
-    @Option(names = "--quick", description = "A short run: 3 nodes, 40 s, every nemesis (overrides --time unless given).")
+    @Option(names = "--quick", description = "A short run: an elastic cluster of 3 nodes and 1 spare, 40 s, every "
+            + "nemesis including join and leave (overrides --time and --membership unless given).")
     boolean quick;
+
+    @Option(names = "--membership", description = "static (--peers, the default) or elastic (--bootstrap/--join, with "
+            + "spare nodes for the join and leave nemeses; the default of --quick).")
+    String membership;
+
+    @Option(names = "--spares", description = "Elastic membership: spare nodes the join nemesis may add (default 1).")
+    int spares = 1;
 
     @Option(names = "--time", description = "Seconds of workload under faults (default 60; --quick: 40).")
     Integer seconds;
@@ -41,7 +52,8 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--partitions", description = "Partitions (Raft groups) (default 4).")
     int partitions = 4;
 
-    @Option(names = "--nemesis", description = "Faults: all, none, or a list of kill,pause,partition,clock,transfer (default all).")
+    @Option(names = "--nemesis", description = "Faults: all, none, or a list of kill,pause,partition,clock,transfer,join,leave "
+            + "(default all: with static membership all but join and leave).")
     String nemesis = "all";
 
     @Option(names = "--workload", description = "Workloads: a list of register,counter,append (default all three).")
@@ -98,10 +110,26 @@ final class VerifyCommand implements Callable<Integer> {
             }
             readConsistency = "STALE";
         }
-        VerifyOptions options = VerifyOptions.defaults(NodeLauncher.sameJvm(CairnCli.class.getName()), reportDir,
-                        Duration.ofSeconds(time), NemesisKind.parse(nemesis), s)
-                .withNodes(nodes).withClients(clients).withWorkloads(w).withReadConsistency(readConsistency)
-                .withServerArgs(serverArgs).withPartitions(partitions);
+        String mode = membership != null ? membership.toLowerCase(java.util.Locale.ROOT) : quick ? "elastic" : "static";
+        if (!mode.equals("static") && !mode.equals("elastic")) {
+            System.err.println("cairn verify: --membership must be static or elastic");
+            return 2;
+        }
+        boolean elastic = mode.equals("elastic");
+        java.util.Set<NemesisKind> kinds;
+        VerifyOptions options;
+        try {
+            kinds = NemesisKind.parse(nemesis, elastic);
+            options = VerifyOptions.defaults(NodeLauncher.sameJvm(CairnCli.class.getName()), reportDir,
+                            Duration.ofSeconds(time), java.util.Set.of(), s)
+                    .withNodes(nodes).withClients(clients).withWorkloads(w).withReadConsistency(readConsistency)
+                    .withServerArgs(serverArgs).withPartitions(partitions)
+                    .withElastic(elastic ? io.cairn.verify.runner.ElasticOptions.DEFAULT.withSpares(spares) : null)
+                    .withNemeses(kinds);
+        } catch (IllegalArgumentException e) {
+            System.err.println("cairn verify: " + e.getMessage());
+            return 2;
+        }
         // the nemesis prints every fault it injects; the proxies' own log lines would only repeat them
         PROXY_LOG.setLevel(java.util.logging.Level.WARNING);
         VerifyResult result = new VerifyRun(options, System.out).run();
@@ -110,7 +138,8 @@ final class VerifyCommand implements Callable<Integer> {
         System.out.println("report: " + result.reportDir().toAbsolutePath() + " (verdict.txt, history.tsv, faults.txt, "
                 + "timeline.html, node logs)");
         System.out.println("reproduce the schedule: ./cairn verify --seed " + s + " --time " + time + " --nodes " + nodes
-                + " --partitions " + partitions + " --nemesis " + nemesis + " --workload " + workloads + " --clients " + clients
+                + " --partitions " + partitions + " --membership " + mode + (elastic ? " --spares " + spares : "")
+                + " --nemesis " + nemesis + " --workload " + workloads + " --clients " + clients
                 + (reads != null ? " --reads " + reads : "") + (weaken != null ? " --weaken " + weaken : ""));
         return result.exitCode();
     }

@@ -17,6 +17,8 @@ public record Anomaly(String key, Type type, String message, List<Op> ops) {
     public enum Type {
         /** An acknowledged write/append/increment is missing from the final state. */
         LOST_WRITE,
+        /** The final read returned a value although the key's last acknowledged write before it was a delete. */
+        RESURRECTED_DELETE,
         /** The final read returned a value no write could have produced. */
         UNEXPECTED_VALUE,
         /** The final counter value exceeds what acknowledged and indeterminate increments allow. */

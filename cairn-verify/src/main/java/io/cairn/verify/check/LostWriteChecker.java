@@ -26,7 +26,8 @@ import java.util.Set;
  *       increments, above means phantom/duplicated ones.</li>
  *   <li><b>register</b> (WRITE/CAS/DELETE): the final value must come from a write not definitely
  *       superseded by a later acknowledged write (or be absent if no acknowledged write precedes
- *       the read). Covers "unique keys written once": each must read back its value.</li>
+ *       the read). Covers "unique keys written once": each must read back its value. When the
+ *       acknowledged writes it ignored are all deletes, the anomaly is a RESURRECTED_DELETE.</li>
  * </ul>
  * Every rule is a necessary condition of linearizability, so a reported anomaly is always real.
  * Keys with acknowledged writes but no final read make the outcome UNKNOWN.
@@ -164,7 +165,12 @@ public final class LostWriteChecker {
                 latest.add(w);
             }
         }
-        if (anyDefinite) {
+        if (anyDefinite && read.output() != null && !latest.isEmpty()
+                && latest.stream().allMatch(w -> w.kind() == OpKind.DELETE)) {
+            out.add(new Anomaly(key, Anomaly.Type.RESURRECTED_DELETE, "final read returned " + Op.quote(read.output())
+                    + " but the key's last acknowledged write before it was a delete: a deleted key came back",
+                    evidence(read, latest)));
+        } else if (anyDefinite) {
             out.add(new Anomaly(key, Anomaly.Type.LOST_WRITE, "final read returned " + Op.quote(read.output())
                     + " but one of these acknowledged writes (or a later one) must be visible", evidence(read, latest)));
         } else {

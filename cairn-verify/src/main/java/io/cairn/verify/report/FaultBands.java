@@ -16,7 +16,9 @@ final class FaultBands {
     static final int LABEL_AREA = 44;
     private static final int LABEL_ROWS = 3;
     private static final int LABEL_CHARS = 60;
-    private static final String[] PALETTE = {"#8e44ad", "#2471a3", "#b9770e", "#117a65", "#6c3483", "#5d6d7e"};
+    /** One colour per nemesis: the five faults, then join, leave and rebalance of elastic runs. */
+    private static final String[] PALETTE = {"#8e44ad", "#2471a3", "#b9770e", "#117a65", "#6c3483", "#5d6d7e",
+        "#1e8449", "#a04000", "#2e4053"};
 
     private final List<FaultWindow> faults;
     private final TimeScale scale;

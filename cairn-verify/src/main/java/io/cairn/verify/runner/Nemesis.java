@@ -15,7 +15,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Injects faults on a seeded schedule until the run's fault phase ends: wait a random gap, start
  * one fault (sometimes two of different kinds at once, on different nodes), hold it for a random
  * while, end it, repeat. Every fault is recorded as a {@link FaultWindow} for the report. Whatever
- * happens, {@link #healEverything} leaves every node running, resumed, connected and on time.
+ * happens, {@link #healEverything} leaves every member running, resumed, connected and on time.
+ *
+ * <p>Faults target the cluster's current members only, and never a node the
+ * {@link MembershipNemesis} is working on: a fault reserves its node
+ * ({@link ClusterProcesses#tryReserve}) until it ends. Membership changes (join, leave) are not
+ * scheduled here; they run on their own thread, overlapping these faults.
  */
 final class Nemesis implements Runnable {
     private interface Active {
@@ -37,7 +42,7 @@ final class Nemesis implements Runnable {
     Nemesis(ClusterProcesses cluster, Set<NemesisKind> kinds, long seed, long endNanos, NemesisTiming timing,
             PrintStream log, long originNanos) {
         this.cluster = cluster;
-        this.kinds = List.copyOf(kinds);
+        this.kinds = kinds.stream().filter(k -> !k.isMembership()).sorted().toList();
         this.random = new Random(seed);
         this.endNanos = endNanos;
         this.timing = timing;
@@ -108,13 +113,25 @@ final class Nemesis implements Runnable {
                     int n = target(busy, true);
                     description[0] = cluster.name(n);
                     cluster.kill(n);
-                    yield () -> cluster.start(n);
+                    yield () -> {
+                        try {
+                            cluster.start(n);
+                        } finally {
+                            cluster.release(n);
+                        }
+                    };
                 }
                 case PAUSE -> {
                     int n = target(busy, true);
                     description[0] = cluster.name(n);
                     cluster.pause(n);
-                    yield () -> cluster.resume(n);
+                    yield () -> {
+                        try {
+                            cluster.resume(n);
+                        } finally {
+                            cluster.release(n);
+                        }
+                    };
                 }
                 case PARTITION -> {
                     description[0] = partition();
@@ -124,15 +141,31 @@ final class Nemesis implements Runnable {
                     int n = target(busy, false);
                     long offset = (random.nextBoolean() ? 1 : -1) * between(1_000, 60_000);
                     description[0] = cluster.name(n) + String.format(Locale.ROOT, " %+d ms", offset);
-                    debug(n, "CLOCK-OFFSET", String.valueOf(offset));
-                    yield () -> debug(n, "CLOCK-OFFSET", "0");
+                    try {
+                        debug(n, "CLOCK-OFFSET", String.valueOf(offset));
+                    } catch (RuntimeException e) {
+                        cluster.release(n);
+                        throw e;
+                    }
+                    yield () -> {
+                        try {
+                            debug(n, "CLOCK-OFFSET", "0");
+                        } finally {
+                            cluster.release(n);
+                        }
+                    };
                 }
                 case TRANSFER -> {
                     int n = target(busy, true);
-                    String moved = debug(n, "LEADER-STEPDOWN");
-                    description[0] = cluster.name(n) + " handed over " + moved + " leaders";
+                    try {
+                        String moved = debug(n, "LEADER-STEPDOWN");
+                        description[0] = cluster.name(n) + " handed over " + moved + " leaders";
+                    } finally {
+                        cluster.release(n);
+                    }
                     yield () -> { };
                 }
+                case JOIN, LEAVE -> throw new IllegalStateException(kind + " is scheduled by the membership nemesis");
             };
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -164,33 +197,40 @@ final class Nemesis implements Runnable {
     }
 
     /**
-     * A node for the next fault, not already targeted in this round. Half the time the busiest
-     * leader when {@code preferLeader}: faults at leaders exercise failover, the risky path.
+     * A running member for the next fault, not already targeted in this round nor reserved by the
+     * membership nemesis; the caller owns its reservation until the fault ends. Half the time the
+     * busiest leader when {@code preferLeader}: faults at leaders exercise failover, the risky path.
      */
     private int target(Set<Integer> busy, boolean preferLeader) {
         if (preferLeader && random.nextBoolean()) {
             int leader = cluster.busiestLeader();
-            if (leader >= 0 && busy.add(leader)) {
+            if (leader >= 0 && !busy.contains(leader) && cluster.isMember(leader)
+                    && cluster.state(leader) == ClusterProcesses.State.RUNNING && cluster.tryReserve(leader)) {
+                busy.add(leader);
                 return leader;
             }
         }
         List<Integer> free = new ArrayList<>();
-        for (int i = 0; i < cluster.size(); i++) {
-            if (!busy.contains(i) && cluster.state(i) == ClusterProcesses.State.RUNNING) {
+        for (int i : cluster.runningMembers()) {
+            if (!busy.contains(i) && !cluster.isReserved(i)) {
                 free.add(i);
             }
         }
-        if (free.isEmpty()) {
-            throw new IllegalStateException("no running node left to target");
+        while (!free.isEmpty()) {
+            int n = free.remove(random.nextInt(free.size()));
+            if (cluster.tryReserve(n)) { // the membership nemesis may have taken it meanwhile
+                busy.add(n);
+                return n;
+            }
         }
-        int n = free.get(random.nextInt(free.size()));
-        busy.add(n);
-        return n;
+        throw new IllegalStateException("no running member left to target");
     }
 
     /** Applies one random partition shape and returns its description, e.g. {@code "n1 | n2 n3"}. */
     private String partition() {
-        List<String> nodes = new ArrayList<>(cluster.names());
+        // Members only: a spare's or a departed node's links carry nothing worth cutting (a spare
+        // that joins during the fault sits with the majority side, see below).
+        List<String> nodes = new ArrayList<>(cluster.memberNames());
         Collections.shuffle(nodes, random);
         int shape = random.nextInt(4);
         if (shape == 0) { // isolate the busiest leader: the old leader must not serve or commit alone
@@ -218,9 +258,15 @@ final class Nemesis implements Runnable {
         }
         int minority = (nodes.size() - 1) / 2; // majority / minority split
         List<String> small = nodes.subList(0, Math.max(1, minority));
-        List<String> big = nodes.subList(Math.max(1, minority), nodes.size());
+        List<String> big = new ArrayList<>(nodes.subList(Math.max(1, minority), nodes.size()));
+        String shown = String.join(" ", big);
+        for (String n : cluster.names()) {
+            if (!nodes.contains(n)) {
+                big.add(n); // a node not listed would be cut off from everyone
+            }
+        }
         cluster.network().partition(List.of(small, big));
-        return String.join(" ", small) + " | " + String.join(" ", big);
+        return String.join(" ", small) + " | " + shown;
     }
 
     private String debug(int node, String... args) {
@@ -234,14 +280,18 @@ final class Nemesis implements Runnable {
         return reply;
     }
 
-    /** Ends every fault: links healed, paused nodes resumed, stopped nodes restarted, clocks reset. */
+    /** Ends every fault: links healed, paused nodes resumed, stopped members restarted, clocks reset. */
     void healEverything() {
         cluster.network().healAll();
-        for (int i = 0; i < cluster.size(); i++) {
+        for (int i : cluster.members()) {
             try {
                 switch (cluster.state(i)) {
                     case PAUSED -> cluster.resume(i);
-                    case STOPPED -> cluster.start(i);
+                    case STOPPED -> {
+                        if (!cluster.isLaunching(i)) { // a join in progress: the membership nemesis owns it
+                            cluster.start(i);
+                        }
+                    }
                     case RUNNING -> { }
                 }
             } catch (Exception e) {
@@ -252,7 +302,7 @@ final class Nemesis implements Runnable {
             }
         }
         if (kinds.contains(NemesisKind.CLOCK)) {
-            for (int i = 0; i < cluster.size(); i++) {
+            for (int i : cluster.runningMembers()) {
                 try {
                     debug(i, "CLOCK-OFFSET", "0");
                 } catch (RuntimeException e) {

@@ -27,11 +27,15 @@ import java.util.Set;
  * @param reportRoot      parent of the run's report directory
  * @param launcher        how to start a node
  * @param timing          the nemesis schedule's timing
+ * @param elastic         null for static membership ({@code --peers}, every node started at once); else an
+ *                        elastic cluster ({@code --bootstrap} / {@code --join}) with spare nodes, needed by the
+ *                        {@link NemesisKind#JOIN} and {@link NemesisKind#LEAVE} nemeses
  */
 public record VerifyOptions(int nodes, int partitions, Duration duration, Set<NemesisKind> nemeses,
                             List<Workload> workloads, int clients, int keysPerWorkload, int opsPerKey,
                             int thinkMaxMs, long seed, String readConsistency, List<String> serverArgs,
-                            Path reportRoot, NodeLauncher launcher, NemesisTiming timing) {
+                            Path reportRoot, NodeLauncher launcher, NemesisTiming timing,
+                            ElasticOptions elastic) {
     /** History size bound: a run that would record more fails instead of exhausting memory. */
     public static final int MAX_OPS = 500_000;
 
@@ -63,47 +67,71 @@ public record VerifyOptions(int nodes, int partitions, Duration duration, Set<Ne
         Objects.requireNonNull(reportRoot, "reportRoot");
         Objects.requireNonNull(launcher, "launcher");
         Objects.requireNonNull(timing, "timing");
+        if (elastic == null && nemeses.stream().anyMatch(NemesisKind::isMembership)) {
+            throw new IllegalArgumentException("join and leave nemeses need an elastic cluster");
+        }
+        if (elastic != null && nodes + elastic.spares() > 9) {
+            throw new IllegalArgumentException("nodes + spares must be at most 9, got " + nodes + " + "
+                    + elastic.spares());
+        }
+    }
+
+    /** Nodes the run may start: the initial ones plus the spares of an elastic cluster. */
+    public int capacity() {
+        return nodes + (elastic == null ? 0 : elastic.spares());
     }
 
     /** Defaults: 3 nodes, 4 partitions, every workload, 6 clients, 4 keys each, 150 ops per key. */
     public static VerifyOptions defaults(NodeLauncher launcher, Path reportRoot, Duration duration,
                                          Set<NemesisKind> nemeses, long seed) {
         return new VerifyOptions(3, 4, duration, nemeses, List.of(Workload.values()), 6, 4, 150, 10, seed, null,
-                List.of(), reportRoot, launcher, NemesisTiming.DEFAULT);
+                List.of(), reportRoot, launcher, NemesisTiming.DEFAULT, null);
     }
 
     public VerifyOptions withNodes(int n) {
         return new VerifyOptions(n, partitions, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing);
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withReadConsistency(String level) {
         return new VerifyOptions(nodes, partitions, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, level, serverArgs, reportRoot, launcher, timing);
+                thinkMaxMs, seed, level, serverArgs, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withWorkloads(List<Workload> w) {
         return new VerifyOptions(nodes, partitions, duration, nemeses, w, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing);
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withClients(int c) {
         return new VerifyOptions(nodes, partitions, duration, nemeses, workloads, c, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing);
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withServerArgs(List<String> args) {
         return new VerifyOptions(nodes, partitions, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, args, reportRoot, launcher, timing);
+                thinkMaxMs, seed, readConsistency, args, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withPartitions(int p) {
         return new VerifyOptions(nodes, p, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing);
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, elastic);
     }
 
     public VerifyOptions withTiming(NemesisTiming t) {
         return new VerifyOptions(nodes, partitions, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
-                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, t);
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, t, elastic);
+    }
+
+    /** An elastic cluster ({@code e} non-null) or a static one ({@code null}). */
+    public VerifyOptions withElastic(ElasticOptions e) {
+        return new VerifyOptions(nodes, partitions, duration, nemeses, workloads, clients, keysPerWorkload, opsPerKey,
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, e);
+    }
+
+    /** The same run with other nemeses (check {@link #elastic} first when they include join or leave). */
+    public VerifyOptions withNemeses(java.util.Set<NemesisKind> n) {
+        return new VerifyOptions(nodes, partitions, duration, n, workloads, clients, keysPerWorkload, opsPerKey,
+                thinkMaxMs, seed, readConsistency, serverArgs, reportRoot, launcher, timing, elastic);
     }
 }

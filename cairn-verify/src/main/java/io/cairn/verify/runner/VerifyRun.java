@@ -41,11 +41,26 @@ import redis.clients.jedis.exceptions.JedisException;
  * workloads while the nemesis injects faults, heal, read every key back, check the history, and
  * write the report directory ({@code history.tsv}, {@code verdict.txt}, {@code faults.txt},
  * {@code timeline.html}, the nodes' logs).
+ *
+ * <p>Checks: linearizability (registers, counters), append order and lost writes over the whole
+ * history (the final reads included), then replica agreement (every replica's own copy of every
+ * key equals the final read, {@link ReplicaAgreement}). An elastic run also waits, after the heal,
+ * for pending leaves to finish and the map to settle (every member UP, every partition on RF
+ * members, no move; within {@link ElasticOptions#settleTimeout}, else the run is UNAVAILABLE), and
+ * fails if any map seen during the run listed a partition on other than RF nodes
+ * ({@link MembershipNemesis}). Membership changes and rebalances are fault windows in the
+ * report, with a summary of how much of them overlapped the other faults.
  */
 public final class VerifyRun {
     private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration CHECK_BUDGET_PER_KEY = Duration.ofSeconds(20);
     private static final int FINAL_READ_ATTEMPTS = 20;
+    /** An elastic cluster counts as settled once its map has not changed for this long (several controller loops). */
+    private static final Duration SETTLE_QUIET = Duration.ofSeconds(2);
+    /** How long every replica may take to show the final values to its own STALE reads (catch-up after the heal). */
+    private static final Duration REPLICA_AGREEMENT_TIMEOUT = Duration.ofSeconds(30);
+    /** Mixed into the seed of the membership schedule, so it does not share a random stream with the faults. */
+    private static final long MEMBERSHIP_SEED_MIX = 0x6d656d62657273L;
 
     private final VerifyOptions options;
     private final PrintStream log;
@@ -59,8 +74,10 @@ public final class VerifyRun {
         Path dir = options.reportRoot().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 + "-seed" + options.seed());
         Files.createDirectories(dir);
-        log.printf(Locale.ROOT, "verify: seed %d, %d nodes, %d partitions, %d s, nemesis %s, workloads %s%s%n",
-                options.seed(), options.nodes(), options.partitions(), options.duration().toSeconds(),
+        log.printf(Locale.ROOT, "verify: seed %d, %d nodes%s, %d partitions, %d s, nemesis %s, workloads %s%s%n",
+                options.seed(), options.nodes(), options.elastic() == null ? ""
+                        : " (elastic, " + options.elastic().spares() + " spare" + (options.elastic().spares() == 1 ? "" : "s")
+                        + ")", options.partitions(), options.duration().toSeconds(),
                 options.nemeses().isEmpty() ? "none" : options.nemeses(), options.workloads(),
                 options.readConsistency() == null ? "" : ", reads " + options.readConsistency());
         log.println("verify: report directory " + dir);
@@ -75,15 +92,28 @@ public final class VerifyRun {
         if (options.nemeses().contains(NemesisKind.CLOCK) || options.nemeses().contains(NemesisKind.TRANSFER)) {
             serverArgs.addAll(List.of("-s", "enable-debug-command=yes")); // those faults are DEBUG subcommands
         }
-        try (ClusterProcesses cluster = new ClusterProcesses(options.launcher(), options.nodes(), options.partitions(),
-                dir, serverArgs)) {
+        ElasticOptions elastic = options.elastic();
+        MembershipReport membership = null;
+        Map<String, String> finalValues = Map.of();
+        ReplicaAgreement agreement = null;
+        try (ClusterProcesses cluster = new ClusterProcesses(options.launcher(), options.nodes(),
+                elastic == null ? 0 : elastic.spares(), elastic != null, options.partitions(), dir, serverArgs)) {
             cluster.startAll();
+            ClusterMapView settled = null;
+            if (elastic != null) {
+                settled = cluster.awaitSettled(SETTLE_QUIET, elastic.settleTimeout());
+                log.printf(Locale.ROOT, "verify: elastic cluster of %s settled at epoch %d, RF %d; spares %s%n",
+                        cluster.memberNames(), settled.epoch(), settled.replicationFactor(), spareNames(cluster));
+            }
             cluster.awaitWritable(RECOVERY_TIMEOUT);
             long origin = System.nanoTime();
             log.println("verify: cluster up, workload running");
             Random seeds = new Random(options.seed());
-            Nemesis nemesis = new Nemesis(cluster, options.nemeses(), seeds.nextLong(),
-                    origin + options.duration().toNanos(), options.timing(), log, origin);
+            long faultEnd = origin + options.duration().toNanos();
+            Nemesis nemesis = new Nemesis(cluster, options.nemeses(), seeds.nextLong(), faultEnd, options.timing(), log,
+                    origin);
+            MembershipNemesis changes = elastic == null ? null : new MembershipNemesis(cluster, options.nemeses(), elastic,
+                    options.seed() ^ MEMBERSHIP_SEED_MIX, settled, faultEnd, log, origin);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger processIds = new AtomicInteger();
             List<Thread> threads = new ArrayList<>();
@@ -93,27 +123,60 @@ public final class VerifyRun {
                 threads.add(Thread.ofPlatform().name("verify-client-" + c).daemon().start(client));
             }
             Thread nemesisThread = Thread.ofPlatform().name("verify-nemesis").daemon().start(nemesis);
+            Thread changesThread = null;
+            if (changes != null) {
+                changes.startWatching();
+                changesThread = Thread.ofPlatform().name("verify-membership").daemon().start(changes);
+            }
             progress(recorder, origin);
             nemesis.stop();
+            if (changes != null) {
+                changes.stop();
+            }
             nemesisThread.join(Duration.ofMinutes(3)); // ends the fault in progress and heals everything
+            if (changesThread != null) { // finishes the change in progress, each of its waits bounded
+                changesThread.join(elastic.joinTimeout().plus(elastic.leaveTimeout()).plusSeconds(60));
+            }
             stop.set(true);
             for (Thread t : threads) {
                 t.join(Duration.ofSeconds(30));
             }
-            faults = nemesis.windows();
             problems.addAll(nemesis.errors());
             log.printf(Locale.ROOT, "verify: workload done, %d ops; healed, waiting for the cluster%n", recorder.size());
+            ClusterMapView finalMap = null;
             try {
+                if (changes != null) {
+                    nemesis.healEverything(); // a member the membership nemesis left stopped (a failed join) starts again
+                    problems.addAll(changes.errors());
+                    problems.addAll(changes.finishPendingLeaves(elastic.settleTimeout()));
+                    try {
+                        finalMap = cluster.awaitSettled(SETTLE_QUIET, elastic.settleTimeout());
+                    } catch (IllegalStateException e) {
+                        problems.add("the cluster did not recover: " + e.getMessage());
+                    }
+                }
                 cluster.awaitWritable(RECOVERY_TIMEOUT);
-                finalReads(cluster, keys, recorder, processIds);
+                finalValues = finalReads(cluster, keys, recorder, processIds);
+                agreement = ReplicaAgreement.check(cluster, finalValues, REPLICA_AGREEMENT_TIMEOUT);
             } catch (IllegalStateException e) {
                 problems.add("the cluster did not recover within " + RECOVERY_TIMEOUT.toSeconds() + " s of healing: "
                         + e.getMessage());
+            } finally {
+                if (changes != null) {
+                    changes.stopWatching();
+                }
             }
+            faults = new ArrayList<>(nemesis.windows());
+            if (changes != null) {
+                faults.addAll(changes.windows());
+                membership = new MembershipReport(changes.joins(), changes.leaves(), changes.leavesRefused(),
+                        changes.violations(), finalMap, cluster.memberNames(), spareNames(cluster));
+            }
+            faults.sort(java.util.Comparator.comparingLong(FaultWindow::startNanos));
         }
         History history = recorder.history();
         history.write(dir.resolve("history.tsv"));
-        VerifyResult result = check(dir, history, faults, problems);
+        VerifyResult result = check(dir, history, faults, problems, membership, agreement);
         if (result.outcome() == VerifyResult.Outcome.VALID) {
             deleteTree(dir.resolve("data")); // the nodes' Raft logs only matter as evidence of a violation
         }
@@ -139,7 +202,7 @@ public final class VerifyRun {
     public VerifyResult recheck(Path historyFile) throws IOException {
         History history = History.read(historyFile);
         Path dir = historyFile.toAbsolutePath().getParent();
-        return check(dir, history, List.of(), List.of());
+        return check(dir, history, List.of(), List.of(), null, null);
     }
 
     /** Sleeps through the workload phase, printing a progress line every 10 s. */
@@ -153,20 +216,28 @@ public final class VerifyRun {
     }
 
     /**
-     * A linearizable GET of every key through a running node, after the heal: the lost-write check
+     * A linearizable GET of every key through a running member, after the heal: the lost-write check
      * needs each key's final state. Failed attempts are recorded too (as FAIL, reads have no effect).
+     * Returns each key's final value (null: absent) for the keys some attempt read.
      */
-    private void finalReads(ClusterProcesses cluster, Map<Workload, KeySpace> keys, HistoryRecorder recorder,
-                            AtomicInteger processIds) {
+    private Map<String, String> finalReads(ClusterProcesses cluster, Map<Workload, KeySpace> keys,
+                                           HistoryRecorder recorder, AtomicInteger processIds) {
         int process = processIds.getAndIncrement();
-        int node = 0;
+        List<Integer> nodes = cluster.runningMembers();
+        if (nodes.isEmpty()) {
+            throw new IllegalStateException("no running member to read from");
+        }
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        int next = 0;
         for (KeySpace space : keys.values()) {
             for (String key : space.allKeys()) {
                 for (int attempt = 0; attempt < FINAL_READ_ATTEMPTS; attempt++) {
-                    node = (node + 1) % cluster.size();
+                    int node = nodes.get(next++ % nodes.size());
                     long id = recorder.invoke(process, key, OpKind.READ);
                     try (Jedis j = cluster.connect(node)) {
-                        recorder.ok(id, j.get(key));
+                        String v = j.get(key);
+                        recorder.ok(id, v);
+                        values.put(key, v);
                         break;
                     } catch (JedisException e) {
                         recorder.fail(id);
@@ -174,10 +245,21 @@ public final class VerifyRun {
                 }
             }
         }
+        return values;
     }
 
-    private VerifyResult check(Path dir, History history, List<FaultWindow> faults, List<String> problems)
-            throws IOException {
+    private static List<String> spareNames(ClusterProcesses cluster) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < cluster.size(); i++) {
+            if (!cluster.isMember(i)) {
+                out.add(cluster.name(i));
+            }
+        }
+        return out;
+    }
+
+    private VerifyResult check(Path dir, History history, List<FaultWindow> faults, List<String> problems,
+                               MembershipReport membership, ReplicaAgreement agreement) throws IOException {
         List<String> summary = new ArrayList<>();
         Set<Long> highlighted = new HashSet<>();
         long ok = history.ops().stream().filter(Op::isOk).count();
@@ -220,6 +302,26 @@ public final class VerifyRun {
         summary.add("linearizability (counters): " + counters.verdict() + ", " + counters.keys().size() + " keys");
         summary.add("append order: " + appends.outcome() + " (" + appends.anomalies().size() + " anomalies)");
         summary.add("lost writes: " + lost.outcome() + " (" + lost.anomalies().size() + " anomalies)");
+        if (agreement != null) {
+            summary.add(agreement.summary());
+            outcomes.add(switch (agreement.outcome()) {
+                case VALID -> VerifyResult.Outcome.VALID;
+                case INVALID -> VerifyResult.Outcome.INVALID;
+                case UNKNOWN -> VerifyResult.Outcome.UNKNOWN;
+            });
+            if (!agreement.problems().isEmpty()) {
+                details.append("Replica agreement:\n");
+                agreement.problems().forEach(p -> details.append("    ").append(p).append('\n'));
+            }
+        }
+        if (membership != null) {
+            summary.addAll(membership.summary(faults));
+            outcomes.add(membership.outcome());
+            if (!membership.violations().isEmpty()) {
+                details.append("Replica lists shorter or longer than the replication factor:\n");
+                membership.violations().forEach(v -> details.append("    ").append(v).append('\n'));
+            }
+        }
         VerifyResult.Outcome outcome = VerifyResult.Outcome.VALID;
         for (VerifyResult.Outcome o : outcomes) {
             if (o.ordinal() > outcome.ordinal()) {

@@ -19,6 +19,8 @@ import redis.clients.jedis.util.SafeEncoder;
  * One closed-loop client: picks an operation, records its invocation, sends it over its own RESP
  * connection to one node, records the outcome, thinks a little, repeats until stopped.
  *
+ * <p>Registers take GET, SET, compare-and-set and DEL; counters INCR and GET; appends APPEND and GET.
+ *
  * <p>Outcomes follow the server's contract: a reply is OK; {@code -TRYAGAIN} means the command was
  * refused before it was proposed (FAIL, no effect); any other error or a lost connection leaves a
  * write's effect unknown (INFO). A read never has an effect, so a failed read is FAIL. After an
@@ -85,7 +87,13 @@ final class WorkloadClient implements Runnable {
     }
 
     private boolean connect() {
-        int node = random.nextInt(cluster.size());
+        // Members only: a spare has not joined yet and a node that left is stopped (a client of a
+        // member that leaves loses its connection and comes back here).
+        List<Integer> running = cluster.runningMembers();
+        if (running.isEmpty()) {
+            return false;
+        }
+        int node = running.get(random.nextInt(running.size()));
         try {
             jedis = cluster.connect(node);
             if (readConsistency != null) {
@@ -112,10 +120,20 @@ final class WorkloadClient implements Runnable {
         }
     }
 
+    /**
+     * Half reads, 30% writes, 10% compare-and-set, 10% deletes: deletes make "a deleted key came
+     * back" (a stale replica or a replayed write resurrecting it) observable to both checkers.
+     */
     private void register(String key) {
         int dice = random.nextInt(10);
         if (dice < 5) {
             read(key);
+        } else if (dice == 9) {
+            write(key, OpKind.DELETE, new String[0], () -> {
+                long removed = jedis.del(key);
+                lastKnown.remove(key);
+                return String.valueOf(removed);
+            });
         } else if (dice < 8) {
             String value = nextValue();
             write(key, OpKind.WRITE, new String[] {value}, () -> {

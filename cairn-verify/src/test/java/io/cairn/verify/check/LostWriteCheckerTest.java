@@ -89,6 +89,19 @@ class LostWriteCheckerTest {
         assertTrue(check(casWon).isValid());
         History deleted = h().write(0, "x", "1", 0, 10).delete(1, "x", 20, 30).read(2, "x", null, 100, 110).build();
         assertTrue(check(deleted).isValid());
+        // The delete was acknowledged before the final read began: the old value coming back is a resurrection.
+        History resurrected = h().write(0, "x", "1", 0, 10).delete(1, "x", 20, 30).read(2, "x", "1", 100, 110).build();
+        CheckResult back = check(resurrected);
+        assertEquals(CheckResult.Outcome.INVALID, back.outcome(), back::describe);
+        assertEquals(Anomaly.Type.RESURRECTED_DELETE, back.anomalies().get(0).type());
+        assertEquals(List.of(resurrected.ops().get(2), resurrected.ops().get(1)), back.anomalies().get(0).ops());
+        // A delete concurrent with the final read may or may not be seen.
+        History racing = h().write(0, "x", "1", 0, 10).delete(1, "x", 90, 120).read(2, "x", "1", 100, 110).build();
+        assertTrue(check(racing).isValid(), () -> check(racing).describe());
+        // A write after the delete is the latest: a stale value is a lost write, not a resurrection.
+        History overwritten = h().write(0, "x", "1", 0, 10).delete(1, "x", 20, 30).write(3, "x", "2", 40, 50)
+                .read(2, "x", "1", 100, 110).build();
+        assertEquals(Anomaly.Type.LOST_WRITE, check(overwritten).anomalies().get(0).type());
         History garbage = h().read(2, "x", "zzz", 100, 110).build();
         assertEquals(Anomaly.Type.UNEXPECTED_VALUE, check(garbage).anomalies().get(0).type());
     }
