@@ -771,8 +771,9 @@ public abstract class StorageEngineContract {
         });
         restorer.start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
-            while (System.nanoTime() < deadline && restorer.isAlive()) {
+            // Read while at least a few restores happen, however slow the machine (bounded: 20 s).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < deadline && restorer.isAlive() && restores.get() < 10) {
                 ScanResult page = engine.scan(P, null, 1_000, NOW);
                 int n = page.entries().size();
                 assertTrue(n == 40 || n == 25, "reader saw a mix of old and new partition: " + n + " entries");
