@@ -3,9 +3,9 @@ package io.cairn.bench.load;
 import java.util.List;
 
 /**
- * What a benchmark runs against. RESP (Cairn or any Redis server) is {@link RespTarget}; another
- * protocol (e.g. gRPC) implements this and {@link Connection} with the same operation semantics
- * (see {@link OperationType}).
+ * What a benchmark runs against. RESP (Cairn or any Redis server) is {@link RespTarget}, Cairn's
+ * gRPC API is {@link GrpcTarget}; each implements this and {@link Connection} with the same
+ * operation semantics (see {@link OperationType}).
  */
 public interface Target {
     /** For reports: protocol and addresses. */
