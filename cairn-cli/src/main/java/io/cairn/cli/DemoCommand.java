@@ -79,10 +79,27 @@ final class DemoCommand implements Callable<Integer> {
                 + " factor 3, memory engine, Raft logs in " + dir + ")");
         List<CairnServer> servers = new ArrayList<>();
         java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
+        // Once, whoever comes first (the signal thread on SIGTERM, or this thread when --duration ends or
+        // start-up fails); the other waits for it: two concurrent deletions of the data directory made the
+        // loser's walk fail and the demo exit 1 after a clean SIGTERM.
+        java.util.concurrent.atomic.AtomicBoolean stopStarted = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
         Runnable stopAll = () -> {
             stopping.countDown(); // ends the --duration wait at once on SIGTERM
-            servers.forEach(CairnServer::close);
-            deleteRecursively(dir);
+            if (!stopStarted.compareAndSet(false, true)) {
+                try {
+                    stopped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            try {
+                servers.forEach(CairnServer::close);
+                deleteRecursively(dir);
+            } finally {
+                stopped.countDown();
+            }
         };
         ShutdownSignals.closeOnTermination(stopAll);
         try {
@@ -270,8 +287,8 @@ final class DemoCommand implements Callable<Integer> {
     private static void deleteRecursively(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort: a temp dir
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // best effort: a temp dir (a file may vanish under the walk)
         }
     }
 }

@@ -156,6 +156,7 @@ class DemoClusterTest {
             }
             assertTrue(ended, "the demo stops on SIGTERM");
         }
+        pump.join(10_000); // the last lines (a stack trace, if any) may still be in the pipe
         assertEquals(0, demo.exitValue(), "SIGTERM ends the demo cleanly: " + output);
     }
 
