@@ -24,40 +24,13 @@ KEYSPACE=${KEYSPACE:-100000}
 PARTITIONS=${PARTITIONS:-16}
 
 bash "$ROOT/scripts/install-deps.sh"
-# shellcheck source=../scripts/lib/java.sh
-source "$ROOT/scripts/lib/java.sh"
-cairn_use_jdk 21
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# The nodes run from a copy of the launcher's class path: ./cairn rebuilds whenever a source is
-# newer than its last build, and three nodes starting while someone edits would build three times
-# at once (and a rebuild under a running JVM can tear its class files). Same JVM flags as ./cairn.
-# The copy is checked (a build running elsewhere may have been half-way through): up to 3 tries.
-JAVA_FLAGS=(--enable-native-access=ALL-UNNAMED -Dio.netty.leakDetection.level=disabled)
-if [[ "$(cairn_java_major "$JAVA_HOME")" -ge 24 ]]; then JAVA_FLAGS+=(--sun-misc-unsafe-memory-access=allow); fi
-cairn_java() { "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$WORK/cp/classes:$WORK/cp/lib/*" io.cairn.cli.CairnCli "$@"; }
-for attempt in 1 2 3; do
-  "$ROOT/cairn" --version >/dev/null   # builds when sources changed, outside the measurement
-  rm -rf "$WORK/cp"; mkdir -p "$WORK/cp"
-  cp -r "$ROOT/cairn-cli/target/classes" "$ROOT/cairn-cli/target/lib" "$WORK/cp/" 2>/dev/null || true
-  cairn_java --version >/dev/null 2>&1 && break
-  [[ $attempt == 3 ]] && { echo "could not take a working copy of the cairn class path" >&2; exit 1; }
-  sleep 5
-done
+# shellcheck source=../scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
+bench_init
+cairn_java() { "${CAIRN[@]}" "$@"; }
 # redis-benchmark waits forever (spinning) when a server goes away; bound every run.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 
-free_ports() { python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-[s.bind(("127.0.0.1",0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss)); [s.close() for s in ss]' "$1"; }
 wait_port() { for _ in $(seq 1 300); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; return 1; }
 # A cluster node answers PING before its partitions have leaders: wait until 64 SETs on distinct
 # keys (so every partition, almost surely) are acknowledged through it. Bounded: 120 s.
@@ -92,7 +65,7 @@ start_cluster() {
   done
   for i in 1 2 3; do
     # shellcheck disable=SC2086
-    "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" ${CAIRN_JAVA_OPTS:-} -cp "$WORK/cp/classes:$WORK/cp/lib/*" io.cairn.cli.CairnCli \
+    "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" ${CAIRN_JAVA_OPTS:-} -cp "$CP" io.cairn.cli.CairnCli \
       server --node-id "n$i" --port "${RESP[i]}" --peers "$peers" --data-dir "$WORK/$label/n$i" \
       --partitions "$PARTITIONS" ${CAIRN_SERVER_ARGS:-} "$@" >"$WORK/$label-n$i.log" 2>&1 &
     NODE_PID[i]=$!; PIDS+=($!)

@@ -22,31 +22,9 @@ HEAP=${HEAP:-1g}
 
 command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
-# shellcheck source=../scripts/lib/java.sh
-source "$ROOT/scripts/lib/java.sh"
-cairn_use_jdk 21
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-JAVA_FLAGS=(--enable-native-access=ALL-UNNAMED -Dio.netty.leakDetection.level=disabled)
-if [[ "$(cairn_java_major "$JAVA_HOME")" -ge 24 ]]; then JAVA_FLAGS+=(--sun-misc-unsafe-memory-access=allow); fi
-"$ROOT/cairn" --version >/dev/null # builds on first use
-mkdir -p "$WORK/cp"
-cp -r "$ROOT/cairn-cli/target/classes" "$ROOT/cairn-cli/target/lib" "$WORK/cp/"
-CP="$WORK/cp/classes:$WORK/cp/lib/*"
-CAIRN=("$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$CP" io.cairn.cli.CairnCli)
-log() { echo "[$(date +%T)] $*" >&2; }
-free_ports() { python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-[s.bind(("127.0.0.1",0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss)); [s.close() for s in ss]' "$1"; }
+# shellcheck source=../scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
+bench_init
 
 read -r -a P <<<"$(free_ports 10)"
 REDIS_PORT=${P[0]}
@@ -59,14 +37,8 @@ start_node() { # start_node <index> <--bootstrap | --join host:port>
   "$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" "-Xmx$HEAP" -cp "$CP" io.cairn.cli.CairnCli server \
     --node-id "n$((i + 1))" --port "${RESP[i]}" --raft-port "${RAFT[i]}" --data-dir "$WORK/n$((i + 1))" \
     --partitions "$PARTITIONS" --replication-factor 3 --set "grpc.port=${GRPC[i]}" "$@" >"$WORK/n$((i + 1)).log" 2>&1 &
-  local pid=$!; PIDS+=($pid)
-  local deadline=$((SECONDS + 180))
-  until grep -q "ready on" "$WORK/n$((i + 1)).log"; do
-    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS > deadline)); then
-      echo "n$((i + 1)) did not start; its log:" >&2; tail -n 30 "$WORK/n$((i + 1)).log" >&2; exit 1
-    fi
-    sleep 0.2
-  done
+  PIDS+=($!)
+  await_ready "n$((i + 1))" "$!" "$WORK/n$((i + 1)).log"
 }
 log "starting 3 Cairn nodes ($PARTITIONS partitions, RF 3) and redis-server"
 start_node 0 --bootstrap

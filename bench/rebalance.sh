@@ -45,49 +45,22 @@ RF=3
 # script's own knobs out of the nodes' environment.
 SERVER_ARGS=${CAIRN_SERVER_ARGS:-}
 NODE_JAVA_OPTS=${CAIRN_JAVA_OPTS:-}
-CLASSPATH_OVERRIDE=${CAIRN_CLASSPATH:-}
-unset CAIRN_SERVER_ARGS CAIRN_JAVA_OPTS CAIRN_CLASSPATH
+CAIRN_CLASSPATH=${CAIRN_CLASSPATH:-}
+unset CAIRN_SERVER_ARGS CAIRN_JAVA_OPTS
+export -n CAIRN_CLASSPATH
 
 command -v redis-cli >/dev/null || { echo "redis-cli is needed (apt-get install redis-tools)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
-# shellcheck source=../scripts/lib/java.sh
-source "$ROOT/scripts/lib/java.sh"
-cairn_use_jdk 21
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-JAVA_FLAGS=(--enable-native-access=ALL-UNNAMED -Dio.netty.leakDetection.level=disabled)
-if [[ "$(cairn_java_major "$JAVA_HOME")" -ge 24 ]]; then JAVA_FLAGS+=(--sun-misc-unsafe-memory-access=allow); fi
-if [[ -n "$CLASSPATH_OVERRIDE" ]]; then
-  CP="$CLASSPATH_OVERRIDE"
-else
-  # A copy of the launcher's class path, so a rebuild elsewhere cannot tear the running nodes' classes.
-  "$ROOT/cairn" --version >/dev/null
-  mkdir -p "$WORK/cp"
-  cp -r "$ROOT/cairn-cli/target/classes" "$ROOT/cairn-cli/target/lib" "$WORK/cp/"
-  CP="$WORK/cp/classes:$WORK/cp/lib/*"
-fi
-CAIRN=("$JAVA_HOME/bin/java" "${JAVA_FLAGS[@]}" -cp "$CP" io.cairn.cli.CairnCli)
+# shellcheck source=../scripts/lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
+bench_init
 cairn() { "${CAIRN[@]}" "$@"; }
 # bench_start <out> <err> <bench args...>: a `cairn bench` in the background, its pid in BENCH_PID.
 # Long runs go through this (then `wait`): bash runs a trap only once its foreground child exits,
 # so a SIGTERM to this script would otherwise leave the nodes running until the bench finished.
 bench_start() { local out=$1 err=$2; shift 2; "${CAIRN[@]}" bench "$@" >"$out" 2>"$err" & BENCH_PID=$!; PIDS+=("$BENCH_PID"); }
-cairn --version >/dev/null
 
-free_ports() { python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-[s.bind(("127.0.0.1",0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss)); [s.close() for s in ss]' "$1"; }
 now_ms() { date +%s%3N; }
-log() { echo "[$(date +%T)] $*" >&2; }
 
 NAMES=(n1 n2 n3 n4)
 read -r -a PORTS <<<"$(free_ports 8)"
@@ -102,13 +75,7 @@ start_node() { # start_node <index> <--bootstrap | --join host:port>
     --partitions "$PARTITIONS" --replication-factor "$RF" --durability "$DURABILITY" \
     $SERVER_ARGS "$@" >"$WORK/${NAMES[i]}.log" 2>&1 &
   NODE_PID[i]=$!; PIDS+=($!)
-  local deadline=$((SECONDS + 180))
-  until grep -q "ready on" "$WORK/${NAMES[i]}.log"; do
-    if ! kill -0 "${NODE_PID[i]}" 2>/dev/null || ((SECONDS > deadline)); then
-      echo "${NAMES[i]} did not start; its log:" >&2; tail -n 30 "$WORK/${NAMES[i]}.log" >&2; exit 1
-    fi
-    sleep 0.2
-  done
+  await_ready "${NAMES[i]}" "${NODE_PID[i]}" "$WORK/${NAMES[i]}.log"
 }
 hosts() { local n=$1 i out=""; for ((i = 0; i < n; i++)); do out+="${out:+,}127.0.0.1:${RESP[i]}"; done; echo "$out"; }
 cluster_map() { redis-cli -p "$1" CLUSTER MAP; } # JSON (a bulk string; redis-cli prints it raw when piped)
